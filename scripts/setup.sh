@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs what ifd-openloop needs on Debian 12 and builds it in ./build.
+# Used by demo.sh and test.sh; safe to run again.
+set -eu
+cd "$(dirname "$0")/.."
+
+DEPS="build-essential autoconf automake libtool pkg-config
+      libpcsclite-dev libssl-dev libcmocka-dev libusb-1.0-0-dev libudev-dev udev
+      pcscd pcsc-tools opensc util-linux"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run this as root (it installs Debian packages and starts a private pcscd)" >&2
+	exit 1
+fi
+missing=$(for p in $DEPS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
+if [ -n "$missing" ]; then
+	echo "== installing:" $missing
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $missing; }
+fi
+
+echo "== building in ./build"
+[ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null
+mkdir -p build
+cd build
+[ -f Makefile ] || ../configure --enable-werror ${OL_CONFIGURE_FLAGS:-} >/dev/null
+make -j"$(nproc)" >/dev/null
+echo "== built: build/openloop-sim, build/.libs/libifdopenloop.so, build/Info.plist"

@@ -1,0 +1,103 @@
+/*
+ * ifd-openloop: PC/SC v2 part 10 feature list and TLV properties.
+ *
+ * Only FEATURE_GET_TLV_PROPERTIES is offered: the reader has no PIN pad
+ * and no display, so VERIFY/MODIFY_PIN_DIRECT and friends would be lies.
+ * The properties exist mainly for dwMaxAPDUDataSize, which tells clients
+ * (OpenSC, pcsc-lite's own tools) that extended APDUs pass.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdint.h>
+#include <string.h>
+#include <PCSC/reader.h>
+
+#include "part10.h"
+#include "ol_err.h"
+
+/* Part 10 fixes the length byte, so a firmware string longer than this
+ * cannot be sent. */
+#define TLV_VALUE_MAX 255
+
+int
+ol_features_list(uint8_t *out, size_t cap)
+{
+	const uint32_t code = OL_IOCTL_GET_TLV_PROPERTIES;
+	const size_t len = 6;   /* tag, length 4, ioctl code */
+	int r = OL_ERR_TOO_LONG;
+
+	if (out == NULL) {
+		r = OL_ERR_ARG;
+		goto out;
+	}
+	if (cap < len)
+		goto out;
+
+	/* PCSC_TLV_STRUCTURE: the code is big-endian (part 10, 2.2). */
+	out[0] = FEATURE_GET_TLV_PROPERTIES;
+	out[1] = 4;
+	out[2] = (uint8_t)(code >> 24);
+	out[3] = (uint8_t)(code >> 16);
+	out[4] = (uint8_t)(code >> 8);
+	out[5] = (uint8_t)code;
+	r = (int)len;
+out:
+	return r;
+}
+
+/* Appends tag, length, and the low n bytes of v little-endian. */
+static size_t
+put_le(uint8_t *p, uint8_t tag, uint32_t v, size_t n)
+{
+	size_t i;
+
+	p[0] = tag;
+	p[1] = (uint8_t)n;
+	for (i = 0; i < n; i++)
+		p[2 + i] = (uint8_t)(v >> (8 * i));
+	return 2 + n;
+}
+
+int
+ol_features_tlv_properties(const struct ol_reader_props *props,
+    uint8_t *out, size_t cap)
+{
+	size_t fw_len = 0, need, pos = 0;
+	int r = OL_ERR_TOO_LONG;
+
+	if (props == NULL || out == NULL) {
+		r = OL_ERR_ARG;
+		goto out;
+	}
+	/* An empty firmware string says nothing: leave the tag out too. */
+	if (props->firmware != NULL)
+		fw_len = strnlen(props->firmware, TLV_VALUE_MAX + 1);
+	if (fw_len > TLV_VALUE_MAX)
+		goto out;
+
+	need = (2 + 2) + (2 + 2) + (2 + 4) + (2 + 1) +
+	    (fw_len > 0 ? 2 + fw_len : 0);
+	if (cap < need)
+		goto out;
+
+	pos += put_le(out + pos, PCSCv2_PART10_PROPERTY_wIdVendor,
+	    props->vid, 2);
+	pos += put_le(out + pos, PCSCv2_PART10_PROPERTY_wIdProduct,
+	    props->pid, 2);
+	pos += put_le(out + pos, PCSCv2_PART10_PROPERTY_dwMaxAPDUDataSize,
+	    OL_MAX_APDU_DATA, 4);
+	/* No PPDU: pcscd passes SCardControl() through, clients need not
+	 * wrap escape commands in fake APDUs. */
+	pos += put_le(out + pos, PCSCv2_PART10_PROPERTY_bPPDUSupport, 0, 1);
+	if (fw_len > 0) {
+		out[pos++] = PCSCv2_PART10_PROPERTY_sFirmwareID;
+		out[pos++] = (uint8_t)fw_len;
+		memcpy(out + pos, props->firmware, fw_len);
+		pos += fw_len;
+	}
+	r = (int)pos;
+out:
+	return r;
+}

@@ -1,0 +1,266 @@
+/*
+ * A reader: the device handle, its CTAPHID channel and the synthesized
+ * ATR of the card that is present as long as the device answers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apdu_log.h"
+#include "atr.h"
+#include "ctaphid.h"
+#include "devname.h"
+#include "hid_dev.h"
+#include "ol_err.h"
+#include "ol_log.h"
+#include "reader.h"
+
+struct ol_reader {
+	struct ol_devname dev;
+	struct ol_reader_config cfg;
+	ol_hid_t *hid;
+	ol_ctap_t *ctap;
+	uint8_t atr[OL_ATR_MAX];
+	size_t atr_len;
+	int powered;
+	char serial[128];
+	char firmware[16];
+	uint32_t firmware_version;
+};
+
+void
+ol_reader_default_config(struct ol_reader_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	ol_ctap_default_opts(&cfg->ctap);
+	cfg->vid = OL_DEFAULT_VID;
+	cfg->pid = OL_DEFAULT_PID;
+}
+
+static void
+drop_handle(ol_reader_t *r)
+{
+	ol_ctap_free(&r->ctap);
+	ol_hid_close(&r->hid);
+	r->powered = 0;
+}
+
+/* Opens the node and allocates a channel: a device that does not answer
+ * CTAPHID INIT is no Openloop device. */
+static int
+open_handle(ol_reader_t *r, int quiet)
+{
+	const struct ol_ctap_info *info;
+	const char *serial;
+	int e;
+
+	if ((e = ol_hid_open(r->dev.path, &r->hid)) != OL_OK) {
+		if (!quiet)
+			ol_log(OL_LOG_CRITICAL, "cannot open %s: %s",
+			    r->dev.path, ol_strerror(e));
+		goto fail;
+	}
+	if ((e = ol_ctap_new(r->hid, &r->cfg.ctap, &r->ctap)) != OL_OK)
+		goto fail;
+	if ((e = ol_ctap_init(r->ctap)) != OL_OK) {
+		ol_log(quiet ? OL_LOG_PERIODIC : OL_LOG_CRITICAL, "%s does not answer CTAPHID INIT (%s); "
+		    "is it an Openloop device with USB HID enabled?",
+		    r->dev.path, ol_strerror(e));
+		goto fail;
+	}
+	info = ol_ctap_info(r->ctap);
+	snprintf(r->firmware, sizeof(r->firmware), "%u.%u.%u", info->major,
+	    info->minor, info->build);
+	r->firmware_version = (uint32_t)info->major << 24 |
+	    (uint32_t)info->minor << 16 | info->build;
+	if ((serial = ol_hid_serial(r->hid)) != NULL)
+		snprintf(r->serial, sizeof(r->serial), "%s", serial);
+	return OL_OK;
+fail:
+	drop_handle(r);
+	return e;
+}
+
+int
+ol_reader_open(const char *devicename, const struct ol_reader_config *cfg,
+    ol_reader_t **out)
+{
+	ol_reader_t *r = NULL;
+	const char *why = NULL;
+	int e;
+
+	if (devicename == NULL || out == NULL)
+		return OL_ERR_ARG;
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return OL_ERR_NOMEM;
+	if (cfg != NULL)
+		r->cfg = *cfg;
+	else
+		ol_reader_default_config(&r->cfg);
+	if (ol_devname_parse(devicename, &r->dev, &why) != OL_OK) {
+		ol_log(OL_LOG_CRITICAL, "cannot use device name \"%s\": %s",
+		    devicename, why != NULL ? why : "unknown form");
+		e = OL_ERR_ARG;
+		goto fail;
+	}
+	if (r->dev.kind == OL_DEVNAME_LIBUDEV ||
+	    r->dev.kind == OL_DEVNAME_LIBUSB) {
+		/* Finding the FIDO interface's hidraw node of a USB device
+		 * needs the hotplug module, which this build lacks. */
+		ol_log(OL_LOG_CRITICAL, "%s: USB interface %d of %04x:%04x; this "
+		    "build cannot map USB interfaces to hidraw nodes yet, list "
+		    "the /dev/hidrawN node in a reader.conf instead",
+		    devicename, r->dev.interface, r->dev.vid, r->dev.pid);
+		e = OL_ERR_NO_DEVICE;
+		goto fail;
+	}
+	if ((e = open_handle(r, 0)) != OL_OK)
+		goto fail;
+	ol_log(OL_LOG_INFO, "reader on %s ready: firmware %s, serial %s",
+	    r->dev.path, r->firmware, r->serial[0] ? r->serial : "unknown");
+	*out = r;
+	return OL_OK;
+fail:
+	free(r);
+	return e;
+}
+
+void
+ol_reader_close(ol_reader_t **rp)
+{
+	if (rp == NULL || *rp == NULL)
+		return;
+	drop_handle(*rp);
+	free(*rp);
+	*rp = NULL;
+}
+
+int
+ol_reader_is_hotplug(const ol_reader_t *r)
+{
+	return r->dev.kind == OL_DEVNAME_LIBUDEV ||
+	    r->dev.kind == OL_DEVNAME_LIBUSB;
+}
+
+int
+ol_reader_check_present(ol_reader_t *r)
+{
+	if (r->hid != NULL && ol_hid_check_alive(r->hid) == OL_OK)
+		return OL_OK;
+	if (r->hid != NULL) {
+		ol_log(OL_LOG_INFO, "%s disappeared", r->dev.path);
+		drop_handle(r);
+	}
+	/* A simulator restarted, or a node that came back under the same
+	 * name (reader.conf): the card is inserted again. */
+	if (!ol_reader_is_hotplug(r) && open_handle(r, 1) == OL_OK) {
+		ol_log(OL_LOG_INFO, "%s is back", r->dev.path);
+		return OL_OK;
+	}
+	return OL_ERR_GONE;
+}
+
+int
+ol_reader_power_up(ol_reader_t *r, uint8_t *atr, size_t cap, size_t *atr_len)
+{
+	int e, n;
+
+	if (r->hid == NULL && (e = ol_reader_check_present(r)) != OL_OK)
+		return e;
+	/* A new channel is a new session on the device: the applet forgets
+	 * the verified PIN, as a card does on reset. */
+	if ((e = ol_ctap_init(r->ctap)) != OL_OK) {
+		if (e == OL_ERR_GONE)
+			drop_handle(r);
+		return e;
+	}
+	if ((n = ol_atr_build(r->atr, sizeof(r->atr))) < 0)
+		return n;
+	r->atr_len = (size_t)n;
+	if (cap < r->atr_len)
+		return OL_ERR_TOO_LONG;
+	memcpy(atr, r->atr, r->atr_len);
+	*atr_len = r->atr_len;
+	r->powered = 1;
+	return OL_OK;
+}
+
+void
+ol_reader_power_down(ol_reader_t *r)
+{
+	r->powered = 0;
+}
+
+int
+ol_reader_is_powered(const ol_reader_t *r)
+{
+	return r->powered;
+}
+
+const uint8_t *
+ol_reader_atr(const ol_reader_t *r, size_t *len)
+{
+	*len = r->atr_len;
+	return r->atr;
+}
+
+int
+ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
+    uint8_t *rapdu, size_t rapdu_cap, size_t *rapdu_len)
+{
+	char line[256];
+	int sensitive, e;
+
+	*rapdu_len = 0;
+	if (r->hid == NULL)
+		return OL_ERR_GONE;
+	sensitive = ol_apdu_is_sensitive(capdu, capdu_len);
+	if (ol_log_enabled(OL_LOG_COMM))
+		ol_log(OL_LOG_COMM, "%s", ol_apdu_format_command(capdu,
+		    capdu_len, line, sizeof(line)));
+	e = ol_ctap_apdu(r->ctap, capdu, capdu_len, rapdu, rapdu_cap,
+	    rapdu_len);
+	if (e == OL_ERR_GONE) {
+		drop_handle(r);
+		return e;
+	}
+	if (e != OL_OK)
+		return e;
+	if (ol_log_enabled(OL_LOG_COMM))
+		ol_log(OL_LOG_COMM, "%s", ol_apdu_format_response(rapdu,
+		    *rapdu_len, sensitive, line, sizeof(line)));
+	return OL_OK;
+}
+
+const char *
+ol_reader_serial(const ol_reader_t *r)
+{
+	return r->serial[0] ? r->serial : NULL;
+}
+
+const char *
+ol_reader_firmware(const ol_reader_t *r)
+{
+	return r->firmware;
+}
+
+uint32_t
+ol_reader_firmware_version(const ol_reader_t *r)
+{
+	return r->firmware_version;
+}
+
+uint16_t
+ol_reader_vid(const ol_reader_t *r)
+{
+	return r->dev.kind == OL_DEVNAME_LIBUDEV ||
+	    r->dev.kind == OL_DEVNAME_LIBUSB ? r->dev.vid : r->cfg.vid;
+}
+
+uint16_t
+ol_reader_pid(const ol_reader_t *r)
+{
+	return r->dev.kind == OL_DEVNAME_LIBUDEV ||
+	    r->dev.kind == OL_DEVNAME_LIBUSB ? r->dev.pid : r->cfg.pid;
+}

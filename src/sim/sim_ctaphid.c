@@ -1,0 +1,721 @@
+/*
+ * Device-side CTAPHID: channel allocation, request reassembly, one
+ * transaction at a time, the APDU worker with keepalives, and a paced
+ * queue of input reports.  Framing goes through ctaphid.c only.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "ctaphid.h"
+#include "ol_err.h"
+#include "ol_log.h"
+#include "sim_ctaphid.h"
+
+/* Reports the longest message needs: init packet + 128 continuations. */
+#define MSG_REPORTS_MAX  (CTAPHID_MAX_SEQ + 2)
+#define OUTQ_LEN         512
+/* Room for the reply to one more request, an APDU response and a
+ * keepalive: with less, host writes wait (see sim_ctaphid_ready()). */
+#define OUTQ_READY_FREE  (2 * MSG_REPORTS_MAX + 2)
+
+enum dev_state {
+	DEV_IDLE,
+	DEV_RECEIVING,   /* a multi-packet request is being reassembled */
+	DEV_PROCESSING,  /* an APDU is on the worker or its delay runs */
+};
+
+struct rx {
+	uint32_t cid;
+	uint8_t cmd;
+	size_t bcnt;
+	size_t got;
+	uint8_t next_seq;
+	int64_t deadline;
+	uint8_t buf[CTAPHID_MAX_MSG];
+};
+
+struct job {
+	/* main thread only */
+	pthread_t thread;
+	int thread_live;     /* created and not joined */
+	int done;            /* joined: rapdu and rc are valid */
+	int cancelled;       /* CANCEL: answer 6982 */
+	int discarded;       /* INIT resync: answer nothing */
+	uint32_t cid;
+	int64_t ready_at;    /* end of --processing-delay */
+	int64_t next_keepalive;
+	/* set before the worker starts, read-only while it runs */
+	const struct sim_card_ops *ops;
+	void *card;
+	int wake_fd;
+	uint8_t capdu[CTAPHID_MAX_MSG];
+	size_t capdu_len;
+	/* written by the worker, read after pthread_join() */
+	uint8_t rapdu[CTAPHID_MAX_MSG];
+	size_t rapdu_len;
+	int rc;
+};
+
+struct sim_ctaphid {
+	struct sim_ctaphid_opts opts;
+	enum dev_state state;
+	struct rx rx;
+	struct job job;
+	uint32_t first_cid;
+	uint32_t next_cid;
+	uint8_t outq[OUTQ_LEN][CTAPHID_REPORT_LEN];
+	size_t oq_head;
+	size_t oq_len;
+	int64_t last_sent;
+	int sent_any;
+	int wake[2];         /* worker -> owner: "finished" */
+};
+
+static const uint8_t sw_cancelled[2] = { 0x69, 0x82 };
+static const uint8_t sw_card_failed[2] = { 0x6f, 0x00 };
+
+/* --- logging ------------------------------------------------------------- */
+
+static void
+log_report(const char *dir, const uint8_t report[CTAPHID_REPORT_LEN])
+{
+	struct ctaphid_packet pkt;
+	char prefix[128];
+	size_t n;
+
+	if (!ol_log_enabled(OL_LOG_COMM) ||
+	    ctaphid_packet_parse(report, CTAPHID_REPORT_LEN, &pkt) != OL_OK)
+		return;
+	if (pkt.is_init) {
+		snprintf(prefix, sizeof(prefix), "%s %08x %s(%02x) bcnt %u%s%s",
+		    dir, (unsigned)pkt.cid, ctaphid_cmd_name(pkt.cmd), pkt.cmd,
+		    (unsigned)pkt.bcnt, pkt.cmd == CTAPHID_ERROR ? " " : "",
+		    pkt.cmd == CTAPHID_ERROR ?
+		    ctaphid_error_name(pkt.data[0]) : "");
+		n = pkt.bcnt < pkt.data_len ? pkt.bcnt : pkt.data_len;
+	} else {
+		snprintf(prefix, sizeof(prefix), "%s %08x seq %u", dir,
+		    (unsigned)pkt.cid, (unsigned)pkt.seq);
+		n = pkt.data_len;
+	}
+	ol_log_hex(OL_LOG_COMM, prefix, pkt.data, n);
+}
+
+/* --- the queue of input reports ---------------------------------------- */
+
+static size_t
+outq_free(const sim_ctaphid_t *dev)
+{
+	return OUTQ_LEN - dev->oq_len;
+}
+
+static int
+send_msg(sim_ctaphid_t *dev, uint32_t cid, uint8_t cmd, const uint8_t *msg,
+    size_t len)
+{
+	size_t i, n, slot;
+
+	if (len > CTAPHID_MAX_MSG)
+		return OL_ERR_TOO_LONG;
+	n = ctaphid_packet_count(len);
+	if (n > outq_free(dev)) {
+		ol_log(OL_LOG_CRITICAL, "output queue full: %s reply to %08x "
+		    "dropped", ctaphid_cmd_name(cmd), (unsigned)cid);
+		return OL_ERR_BUSY;
+	}
+	for (i = 0; i < n; i++) {
+		slot = (dev->oq_head + dev->oq_len) % OUTQ_LEN;
+		if (ctaphid_packet_build(cid, cmd, msg, len, i,
+		    dev->outq[slot]) != OL_OK)
+			return OL_ERR_ARG;
+		dev->oq_len++;
+	}
+	return OL_OK;
+}
+
+static void
+send_error(sim_ctaphid_t *dev, uint32_t cid, uint8_t code)
+{
+	send_msg(dev, cid, CTAPHID_ERROR, &code, 1);
+}
+
+/* Hands queued reports to the emit callback, one per report interval
+ * (the USB host takes one per poll of the IN endpoint). */
+static void
+flush(sim_ctaphid_t *dev, int64_t now)
+{
+	int interval = dev->opts.report_interval_ms;
+	uint8_t *report;
+
+	while (dev->oq_len > 0) {
+		if (interval > 0 && dev->sent_any &&
+		    now - dev->last_sent < interval)
+			return;
+		report = dev->outq[dev->oq_head];
+		log_report("tx", report);
+		dev->opts.emit(dev->opts.emit_arg, report);
+		explicit_bzero(report, CTAPHID_REPORT_LEN);
+		dev->oq_head = (dev->oq_head + 1) % OUTQ_LEN;
+		dev->oq_len--;
+		dev->last_sent = now;
+		dev->sent_any = 1;
+	}
+}
+
+/* --- the APDU worker ----------------------------------------------------- */
+
+static void *
+worker_main(void *arg)
+{
+	struct job *job = arg;
+	uint8_t one = 1;
+
+	job->rc = job->ops->apdu(job->card, job->capdu, job->capdu_len,
+	    job->rapdu, sizeof(job->rapdu), &job->rapdu_len);
+	/* a full pipe already says "finished": EAGAIN is fine */
+	while (write(job->wake_fd, &one, 1) == -1 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static void
+worker_poll(sim_ctaphid_t *dev)
+{
+	uint8_t buf[16];
+
+	if (!dev->job.thread_live)
+		return;
+	if (read(dev->wake[0], buf, sizeof(buf)) <= 0)
+		return;
+	pthread_join(dev->job.thread, NULL);
+	dev->job.thread_live = 0;
+	dev->job.done = 1;
+}
+
+static void
+start_apdu(sim_ctaphid_t *dev, uint32_t cid, const uint8_t *msg, size_t len,
+    int64_t now)
+{
+	struct job *job = &dev->job;
+	int err;
+
+	if (len < 4 || len > sizeof(job->capdu)) {
+		/* not even CLA INS P1 P2 */
+		send_error(dev, cid, CTAPHID_ERR_INVALID_LEN);
+		return;
+	}
+	memcpy(job->capdu, msg, len);
+	job->capdu_len = len;
+	job->rapdu_len = 0;
+	job->rc = OL_ERR_IO;
+	job->cid = cid;
+	job->done = 0;
+	job->cancelled = 0;
+	job->discarded = 0;
+	job->ready_at = now + dev->opts.processing_delay_ms;
+	job->next_keepalive = now + SIM_KEEPALIVE_MS;
+	job->ops->arm(job->card);
+	if ((err = pthread_create(&job->thread, NULL, worker_main, job)) != 0) {
+		ol_log(OL_LOG_CRITICAL, "cannot start the APDU worker: %s",
+		    strerror(err));
+		explicit_bzero(job->capdu, job->capdu_len);
+		send_error(dev, cid, CTAPHID_ERR_OTHER);
+		return;
+	}
+	job->thread_live = 1;
+	dev->state = DEV_PROCESSING;
+}
+
+/* The message that ends the job, or NULL for a discarded one. */
+static const uint8_t *
+job_reply(const struct job *job, size_t *len)
+{
+	*len = 2;
+	if (job->discarded)
+		return NULL;
+	if (job->cancelled)
+		return sw_cancelled;
+	if (job->rc != OL_OK || job->rapdu_len < 2 ||
+	    job->rapdu_len > sizeof(job->rapdu))
+		return sw_card_failed;
+	*len = job->rapdu_len;
+	return job->rapdu;
+}
+
+static int
+job_may_finish(const sim_ctaphid_t *dev, int64_t now)
+{
+	const struct job *job = &dev->job;
+
+	if (!job->done)
+		return 0;
+	return job->cancelled || job->discarded || now >= job->ready_at;
+}
+
+static void
+job_finish(sim_ctaphid_t *dev)
+{
+	struct job *job = &dev->job;
+	const uint8_t *msg;
+	size_t len;
+
+	msg = job_reply(job, &len);
+	if (msg != NULL && ctaphid_packet_count(len) > outq_free(dev))
+		return; /* again when the queue has drained */
+	if (msg == sw_card_failed)
+		ol_log(OL_LOG_CRITICAL, "card failed (%s): answering 6F00",
+		    ol_strerror(job->rc));
+	if (msg != NULL)
+		send_msg(dev, job->cid, CTAPHID_OPENLOOP_APDU, msg, len);
+	explicit_bzero(job->capdu, sizeof(job->capdu));
+	explicit_bzero(job->rapdu, sizeof(job->rapdu));
+	job->capdu_len = 0;
+	job->rapdu_len = 0;
+	dev->state = DEV_IDLE;
+}
+
+static uint8_t
+keepalive_status(const sim_ctaphid_t *dev)
+{
+	const struct job *job = &dev->job;
+
+	if (!job->done &&
+	    job->ops->status(job->card) == SIM_CARD_UPNEEDED)
+		return CTAPHID_STATUS_UPNEEDED;
+	return CTAPHID_STATUS_PROCESSING;
+}
+
+static void
+job_timers(sim_ctaphid_t *dev, int64_t now)
+{
+	struct job *job = &dev->job;
+	uint8_t status;
+
+	if (dev->state != DEV_PROCESSING)
+		return;
+	if (job_may_finish(dev, now)) {
+		job_finish(dev);
+		if (dev->state == DEV_IDLE)
+			return;
+	}
+	if (!job->discarded && now >= job->next_keepalive) {
+		status = keepalive_status(dev);
+		send_msg(dev, job->cid, CTAPHID_KEEPALIVE, &status, 1);
+		job->next_keepalive += SIM_KEEPALIVE_MS;
+		if (job->next_keepalive <= now) /* the owner slept: no burst */
+			job->next_keepalive = now + SIM_KEEPALIVE_MS;
+	}
+}
+
+/* --- request reassembly -------------------------------------------------- */
+
+static void
+rx_drop(sim_ctaphid_t *dev)
+{
+	explicit_bzero(dev->rx.buf, dev->rx.got);
+	dev->rx.got = 0;
+	dev->state = DEV_IDLE;
+}
+
+static void
+expire_rx(sim_ctaphid_t *dev, int64_t now)
+{
+	if (dev->state != DEV_RECEIVING || now < dev->rx.deadline)
+		return;
+	ol_log(OL_LOG_INFO, "%08x: request stalled at %zu of %zu bytes",
+	    (unsigned)dev->rx.cid, dev->rx.got, dev->rx.bcnt);
+	send_error(dev, dev->rx.cid, CTAPHID_ERR_MSG_TIMEOUT);
+	rx_drop(dev);
+}
+
+static void
+rx_dispatch(sim_ctaphid_t *dev, int64_t now)
+{
+	struct rx *rx = &dev->rx;
+
+	dev->state = DEV_IDLE;
+	switch (rx->cmd) {
+	case CTAPHID_PING:
+		send_msg(dev, rx->cid, CTAPHID_PING, rx->buf, rx->bcnt);
+		break;
+	case CTAPHID_WINK:
+		if (rx->bcnt != 0) {
+			send_error(dev, rx->cid, CTAPHID_ERR_INVALID_LEN);
+			break;
+		}
+		ol_log(OL_LOG_INFO, "%08x: WINK (the LED would blink)",
+		    (unsigned)rx->cid);
+		send_msg(dev, rx->cid, CTAPHID_WINK, NULL, 0);
+		break;
+	case CTAPHID_OPENLOOP_APDU:
+		start_apdu(dev, rx->cid, rx->buf, rx->bcnt, now);
+		break;
+	default:
+		/* MSG (no U2F: NMSG), LOCK, CBOR (not yet), other vendor
+		 * commands, and KEEPALIVE/ERROR, which hosts never send */
+		send_error(dev, rx->cid, CTAPHID_ERR_INVALID_CMD);
+		break;
+	}
+	explicit_bzero(rx->buf, rx->got);
+	rx->got = 0;
+}
+
+static void
+rx_start(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt, int64_t now)
+{
+	struct rx *rx = &dev->rx;
+	size_t n;
+
+	rx->cid = pkt->cid;
+	rx->cmd = pkt->cmd;
+	rx->bcnt = pkt->bcnt;
+	rx->next_seq = 0;
+	rx->deadline = now + SIM_MSG_TIMEOUT_MS;
+	n = rx->bcnt < pkt->data_len ? rx->bcnt : pkt->data_len;
+	memcpy(rx->buf, pkt->data, n);
+	rx->got = n;
+	if (rx->got == rx->bcnt)
+		rx_dispatch(dev, now);
+	else
+		dev->state = DEV_RECEIVING;
+}
+
+static void
+on_cont_packet(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt,
+    int64_t now)
+{
+	struct rx *rx = &dev->rx;
+	size_t n;
+
+	/* another channel's continuation while it is refused, or a stray
+	 * one: the spec says ignore */
+	if (dev->state != DEV_RECEIVING || pkt->cid != rx->cid) {
+		ol_log(OL_LOG_COMM, "%08x: continuation outside a request "
+		    "ignored", (unsigned)pkt->cid);
+		return;
+	}
+	if (pkt->seq != rx->next_seq) {
+		ol_log(OL_LOG_INFO, "%08x: SEQ %u, expected %u",
+		    (unsigned)pkt->cid, (unsigned)pkt->seq,
+		    (unsigned)rx->next_seq);
+		rx_drop(dev);
+		send_error(dev, pkt->cid, CTAPHID_ERR_INVALID_SEQ);
+		return;
+	}
+	n = rx->bcnt - rx->got;
+	if (n > pkt->data_len)
+		n = pkt->data_len;
+	memcpy(rx->buf + rx->got, pkt->data, n);
+	rx->got += n;
+	rx->next_seq++;
+	rx->deadline = now + SIM_MSG_TIMEOUT_MS;
+	if (rx->got == rx->bcnt)
+		rx_dispatch(dev, now);
+}
+
+/* --- commands answered on their init packet ------------------------------ */
+
+static int
+cid_allocated(const sim_ctaphid_t *dev, uint32_t cid)
+{
+	return cid != 0 && cid != CTAPHID_CID_BROADCAST &&
+	    cid >= dev->first_cid && cid < dev->next_cid;
+}
+
+/* INIT on an allocated channel: forget its transaction, whatever stage. */
+static void
+resync(sim_ctaphid_t *dev, uint32_t cid)
+{
+	struct job *job = &dev->job;
+
+	if (dev->state == DEV_RECEIVING && dev->rx.cid == cid) {
+		ol_log(OL_LOG_INFO, "%08x: resync drops a partial request",
+		    (unsigned)cid);
+		rx_drop(dev);
+	} else if (dev->state == DEV_PROCESSING && job->cid == cid &&
+	    !job->discarded) {
+		ol_log(OL_LOG_INFO, "%08x: resync drops the running APDU",
+		    (unsigned)cid);
+		job->discarded = 1;
+		job->ops->cancel(job->card);
+	}
+}
+
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void
+cmd_init(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt)
+{
+	uint8_t resp[CTAPHID_INIT_RESP_LEN];
+	uint32_t cid;
+
+	if (pkt->bcnt != CTAPHID_NONCE_LEN) {
+		send_error(dev, pkt->cid, CTAPHID_ERR_INVALID_LEN);
+		return;
+	}
+	if (pkt->cid == CTAPHID_CID_BROADCAST) {
+		if (dev->next_cid == CTAPHID_CID_BROADCAST) {
+			ol_log(OL_LOG_CRITICAL, "channel IDs exhausted");
+			send_error(dev, pkt->cid, CTAPHID_ERR_OTHER);
+			return;
+		}
+		cid = dev->next_cid++;
+		ol_log(OL_LOG_INFO, "channel %08x allocated", (unsigned)cid);
+	} else {
+		cid = pkt->cid;
+		resync(dev, cid);
+	}
+	memcpy(resp, pkt->data, CTAPHID_NONCE_LEN);
+	put_be32(resp + 8, cid);
+	resp[12] = CTAPHID_PROTOCOL_VERSION;
+	resp[13] = SIM_FW_MAJOR;
+	resp[14] = SIM_FW_MINOR;
+	resp[15] = SIM_FW_BUILD;
+	resp[16] = CTAPHID_CAP_WINK | CTAPHID_CAP_NMSG;
+	send_msg(dev, pkt->cid, CTAPHID_INIT, resp, sizeof(resp));
+}
+
+/* CANCEL is never answered; the cancelled APDU is (SW 6982). */
+static void
+cmd_cancel(sim_ctaphid_t *dev, uint32_t cid)
+{
+	struct job *job = &dev->job;
+
+	if (dev->state == DEV_RECEIVING && dev->rx.cid == cid) {
+		ol_log(OL_LOG_INFO, "%08x: CANCEL drops a partial request",
+		    (unsigned)cid);
+		rx_drop(dev);
+	} else if (dev->state == DEV_PROCESSING && job->cid == cid &&
+	    !job->discarded && !job->cancelled) {
+		ol_log(OL_LOG_INFO, "%08x: CANCEL of the running APDU",
+		    (unsigned)cid);
+		/* answered as soon as the card returns: the processing delay
+		 * is simulated work, and it stops too */
+		job->cancelled = 1;
+		job->ops->cancel(job->card);
+	}
+}
+
+static void
+on_init_packet(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt,
+    int64_t now)
+{
+	uint32_t cid = pkt->cid;
+
+	/* INIT allocates or resyncs; it never waits for another channel */
+	if (pkt->cmd == CTAPHID_INIT) {
+		if (cid != CTAPHID_CID_BROADCAST && !cid_allocated(dev, cid))
+			send_error(dev, cid, CTAPHID_ERR_INVALID_CHANNEL);
+		else
+			cmd_init(dev, pkt);
+		return;
+	}
+	if (!cid_allocated(dev, cid)) {
+		/* also the broadcast CID with anything but INIT */
+		send_error(dev, cid, CTAPHID_ERR_INVALID_CHANNEL);
+		return;
+	}
+	if (pkt->cmd == CTAPHID_CANCEL) {
+		cmd_cancel(dev, cid);
+		return;
+	}
+	if (dev->state == DEV_RECEIVING && dev->rx.cid == cid) {
+		/* a new request before the last one was complete */
+		rx_drop(dev);
+		send_error(dev, cid, CTAPHID_ERR_INVALID_SEQ);
+		return;
+	}
+	if (dev->state != DEV_IDLE) {
+		send_error(dev, cid, CTAPHID_ERR_CHANNEL_BUSY);
+		return;
+	}
+	if (pkt->bcnt > CTAPHID_MAX_MSG) {
+		send_error(dev, cid, CTAPHID_ERR_INVALID_LEN);
+		return;
+	}
+	rx_start(dev, pkt, now);
+}
+
+/* --- public interface ---------------------------------------------------- */
+
+static uint32_t
+random_first_cid(void)
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (uint32_t)getpid();
+	/* the lower half of the space, so allocation never runs out */
+	r &= 0x7fffffffu;
+	return r == 0 ? 1 : r;
+}
+
+static int
+opts_valid(const struct sim_ctaphid_opts *o)
+{
+	return o != NULL && o->card_ops != NULL && o->card_ops->apdu != NULL &&
+	    o->card_ops->status != NULL && o->card_ops->cancel != NULL &&
+	    o->card_ops->arm != NULL && o->emit != NULL &&
+	    o->processing_delay_ms >= 0 && o->report_interval_ms >= 0 &&
+	    o->first_cid != CTAPHID_CID_BROADCAST;
+}
+
+int
+sim_ctaphid_new(const struct sim_ctaphid_opts *opts, sim_ctaphid_t **out)
+{
+	sim_ctaphid_t *dev = NULL;
+	int r = OL_ERR_ARG;
+
+	if (out == NULL)
+		return OL_ERR_ARG;
+	*out = NULL;
+	if (!opts_valid(opts))
+		goto fail;
+	r = OL_ERR_NOMEM;
+	if ((dev = calloc(1, sizeof(*dev))) == NULL)
+		goto fail;
+	dev->wake[0] = dev->wake[1] = -1;
+	dev->opts = *opts;
+	if (pipe2(dev->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
+		ol_log(OL_LOG_CRITICAL, "pipe2: %s", strerror(errno));
+		r = OL_ERR_IO;
+		goto fail;
+	}
+	dev->state = DEV_IDLE;
+	dev->first_cid = opts->first_cid != 0 ? opts->first_cid :
+	    random_first_cid();
+	dev->next_cid = dev->first_cid;
+	dev->job.ops = opts->card_ops;
+	dev->job.card = opts->card;
+	dev->job.wake_fd = dev->wake[1];
+	*out = dev;
+	dev = NULL;
+	r = OL_OK;
+fail:
+	if (dev != NULL)
+		sim_ctaphid_free(&dev);
+	return r;
+}
+
+void
+sim_ctaphid_free(sim_ctaphid_t **devp)
+{
+	sim_ctaphid_t *dev;
+
+	if (devp == NULL || (dev = *devp) == NULL)
+		return;
+	if (dev->job.thread_live) {
+		/* a card waiting for a touch gives up on cancel */
+		dev->job.ops->cancel(dev->job.card);
+		pthread_join(dev->job.thread, NULL);
+	}
+	if (dev->wake[0] != -1)
+		close(dev->wake[0]);
+	if (dev->wake[1] != -1)
+		close(dev->wake[1]);
+	explicit_bzero(dev, sizeof(*dev));
+	free(dev);
+	*devp = NULL;
+}
+
+void
+sim_ctaphid_feed(sim_ctaphid_t *dev, const uint8_t *report, size_t len,
+    int64_t now_ms)
+{
+	struct ctaphid_packet pkt;
+
+	if (dev == NULL)
+		return;
+	if (ctaphid_packet_parse(report, len, &pkt) != OL_OK) {
+		ol_log(OL_LOG_INFO, "output report of %zu bytes ignored", len);
+		return;
+	}
+	log_report("rx", report);
+	/* a request past its deadline is dead before this packet counts */
+	expire_rx(dev, now_ms);
+	if (pkt.is_init)
+		on_init_packet(dev, &pkt, now_ms);
+	else
+		on_cont_packet(dev, &pkt, now_ms);
+	flush(dev, now_ms);
+}
+
+void
+sim_ctaphid_tick(sim_ctaphid_t *dev, int64_t now_ms)
+{
+	if (dev == NULL)
+		return;
+	worker_poll(dev);
+	expire_rx(dev, now_ms);
+	job_timers(dev, now_ms);
+	flush(dev, now_ms);
+}
+
+static int64_t
+earliest(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+int
+sim_ctaphid_next_timeout(const sim_ctaphid_t *dev, int64_t now_ms)
+{
+	const struct job *job;
+	int64_t due = INT64_MAX;
+	size_t len;
+
+	if (dev == NULL)
+		return -1;
+	job = &dev->job;
+	if (dev->state == DEV_RECEIVING)
+		due = dev->rx.deadline;
+	if (dev->state == DEV_PROCESSING) {
+		if (!job->discarded)
+			due = earliest(due, job->next_keepalive);
+		if (job->done && (job_reply(job, &len) == NULL ||
+		    ctaphid_packet_count(len) <= outq_free(dev)))
+			due = earliest(due, job->cancelled || job->discarded ?
+			    now_ms : job->ready_at);
+	}
+	if (dev->oq_len > 0)
+		due = earliest(due, dev->opts.report_interval_ms > 0 &&
+		    dev->sent_any ?
+		    dev->last_sent + dev->opts.report_interval_ms : now_ms);
+	if (due == INT64_MAX)
+		return -1;
+	if (due <= now_ms)
+		return 0;
+	return due - now_ms > INT_MAX ? INT_MAX : (int)(due - now_ms);
+}
+
+int
+sim_ctaphid_fd(const sim_ctaphid_t *dev)
+{
+	return dev == NULL ? -1 : dev->wake[0];
+}
+
+int
+sim_ctaphid_ready(const sim_ctaphid_t *dev)
+{
+	return dev != NULL && outq_free(dev) >= OUTQ_READY_FREE;
+}

@@ -1,0 +1,73 @@
+/*
+ * ifd-openloop simulator: the device side of CTAPHID (CTAP 2.1 section
+ * 11.2) with Openloop's vendor command 0x70.
+ *
+ * Knows nothing of sockets: feed it output reports (host to device, 64
+ * bytes, no report ID), it sends input reports through the emit callback.
+ * Time is a parameter (monotonic milliseconds, e.g. ol_now_ms()), so
+ * tests can run it on a fake clock.  APDUs run on a worker thread; when
+ * the worker finishes, sim_ctaphid_fd() becomes readable and the owner
+ * calls sim_ctaphid_tick().  All functions must be called from one thread.
+ * Behaviour and the decisions behind it: docs/simulator.md.
+ */
+#ifndef OL_SIM_CTAPHID_H
+#define OL_SIM_CTAPHID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctaphid.h"
+#include "sim_card.h"
+
+#define SIM_FW_MAJOR 0   /* the vendor guide describes firmware 0.91.0 */
+#define SIM_FW_MINOR 91
+#define SIM_FW_BUILD 0
+
+#define SIM_KEEPALIVE_MS      100  /* KEEPALIVE period while an APDU runs */
+#define SIM_MSG_TIMEOUT_MS    500  /* longest gap between request packets */
+#define SIM_REPORT_INTERVAL_MS  1  /* default: USB full speed, bInterval 1 */
+
+/* Called with every input report, in the order the device sends them. */
+typedef void sim_ctaphid_emit_t(void *arg,
+    const uint8_t report[CTAPHID_REPORT_LEN]);
+
+struct sim_ctaphid_opts {
+	const struct sim_card_ops *card_ops;
+	void *card;
+	sim_ctaphid_emit_t *emit;
+	void *emit_arg;
+	int processing_delay_ms;  /* added to every APDU (>= 0) */
+	/* At most one input report per interval, as the USB host polls the
+	 * IN endpoint; 0 sends each message's reports back to back. */
+	int report_interval_ms;
+	uint32_t first_cid;       /* 0: random, so stale host CIDs fail */
+};
+
+typedef struct sim_ctaphid sim_ctaphid_t;
+
+int sim_ctaphid_new(const struct sim_ctaphid_opts *opts, sim_ctaphid_t **out);
+
+/* Cancels and waits for a running APDU, then frees. */
+void sim_ctaphid_free(sim_ctaphid_t **dev);
+
+/* One output report; len must be 64 (anything else is logged, ignored). */
+void sim_ctaphid_feed(sim_ctaphid_t *dev, const uint8_t *report, size_t len,
+    int64_t now_ms);
+
+/* Timers (message timeout, keepalive, processing delay, report pacing)
+ * and worker completion. */
+void sim_ctaphid_tick(sim_ctaphid_t *dev, int64_t now_ms);
+
+/* Milliseconds until sim_ctaphid_tick() has work, -1 if only the worker
+ * (sim_ctaphid_fd()) or new input can create some. */
+int sim_ctaphid_next_timeout(const sim_ctaphid_t *dev, int64_t now_ms);
+
+/* Readable when the APDU worker has finished; call sim_ctaphid_tick(). */
+int sim_ctaphid_fd(const sim_ctaphid_t *dev);
+
+/* Whether the device takes another output report now.  While its queue
+ * of input reports is long it does not, as a device NAKs its OUT
+ * endpoint: the owner then leaves host writes unread. */
+int sim_ctaphid_ready(const sim_ctaphid_t *dev);
+
+#endif

@@ -1,0 +1,39 @@
+#include <errno.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "timeutil.h"
+
+int64_t
+ol_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+ol_sleep_ms(int ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+int
+ol_ms_left(int64_t deadline)
+{
+	int64_t left = deadline - ol_now_ms();
+
+	if (left < 0)
+		return 0;
+	if (left > INT32_MAX)
+		return INT32_MAX;
+	return (int)left;
+}

@@ -1,0 +1,72 @@
+/*
+ * Fuzz target: the simulator's device-side CTAPHID state machine
+ * (src/sim/sim_ctaphid.c) fed with arbitrary output reports from hosts,
+ * interleaved with the passing of time.  Every emitted input report must
+ * parse as a CTAPHID packet.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctaphid.h"
+#include "ol_err.h"
+#include "ol_log.h"
+#include "sim_card.h"
+#include "sim_ctaphid.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+quiet(unsigned category, const char *msg)
+{
+	(void)category;
+	(void)msg;
+}
+
+static void
+check_report(void *arg, const uint8_t report[CTAPHID_REPORT_LEN])
+{
+	struct ctaphid_packet pkt;
+
+	(void)arg;
+	if (ctaphid_packet_parse(report, CTAPHID_REPORT_LEN, &pkt) != OL_OK)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sim_ctaphid_opts opts;
+	sim_ctaphid_t *dev = NULL;
+	sim_card_t *card = NULL;
+	int64_t now = 1000;
+	size_t off = 0, n;
+
+	ol_log_set_sink(quiet);
+	if (sim_card_new(&card) != OL_OK)
+		return 0;
+	memset(&opts, 0, sizeof(opts));
+	opts.card_ops = &sim_card_ops;
+	opts.card = card;
+	opts.emit = check_report;
+	opts.first_cid = 1; /* lets the fuzzer find the channel */
+	if (sim_ctaphid_new(&opts, &dev) != OL_OK) {
+		sim_card_free(&card);
+		return 0;
+	}
+	/* Input: [gap][report of up to 64 bytes]...; the gap advances the
+	 * clock, odd lengths test the "not 64 bytes" path. */
+	while (off < size) {
+		now += data[off++] * 4;
+		sim_ctaphid_tick(dev, now);
+		n = size - off < CTAPHID_REPORT_LEN ? size - off :
+		    CTAPHID_REPORT_LEN;
+		sim_ctaphid_feed(dev, data + off, n, now);
+		off += n;
+	}
+	now += 2000;
+	sim_ctaphid_tick(dev, now);
+	sim_ctaphid_free(&dev);
+	sim_card_free(&card);
+	return 0;
+}

@@ -1,0 +1,118 @@
+# ifd-openloop integration test library (POSIX sh + bash features used by
+# the tests).  Each test starts openloop-sim and a private pcscd that loads
+# the driver just built, inside the mount namespace run-all.sh made (a tmpfs
+# on /run/pcscd), so the machine's own pcscd is never touched.
+#
+# Needs: top_builddir, top_srcdir.  Provides: ol_setup, ol_start_sim,
+# ol_start_pcscd, ol_stop_all, check, check_grep, ol_summary.
+
+: "${top_builddir:?top_builddir not set}"
+: "${top_srcdir:?top_srcdir not set}"
+
+OL_PASS=0
+OL_FAIL=0
+OL_PIDS=""
+
+# A bundle laid out as pcscd installs it, so the driver finds Info.plist
+# next to itself exactly as it does when installed.
+ol_setup() {
+	OL_W=$(mktemp -d /tmp/openloop-it.XXXXXX)
+	OL_BUNDLE="$OL_W/ifd-openloop.bundle/Contents"
+	mkdir -p "$OL_BUNDLE/Linux" "$OL_W/reader.conf.d"
+	cp "$top_builddir/Info.plist" "$OL_BUNDLE/Info.plist"
+	cp "$top_builddir/.libs/libifdopenloop.so" "$OL_BUNDLE/Linux/"
+	OL_SOCK="$OL_W/sim.sock"
+	OL_SIM="$top_builddir/openloop-sim"
+}
+
+ol_wait_for() { # path timeout_tenths
+	n=0
+	while [ ! -e "$1" ]; do
+		n=$((n + 1))
+		[ "$n" -gt "$2" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+ol_start_sim() { # extra args...
+	"$OL_SIM" --socket "$OL_SOCK" "$@" >"$OL_W/sim.log" 2>&1 &
+	OL_SIM_PID=$!
+	OL_PIDS="$OL_PIDS $OL_SIM_PID"
+	ol_wait_for "$OL_SOCK" 50 || { echo "openloop-sim did not start:"; cat "$OL_W/sim.log"; return 1; }
+}
+
+# Reader named $1 (default "Openloop Virtual") on the simulator's socket.
+ol_start_pcscd() {
+	name=${1:-Openloop Virtual}
+	cat >"$OL_W/reader.conf.d/openloop" <<CONF
+FRIENDLYNAME "$name"
+DEVICENAME unix:$OL_SOCK
+LIBPATH $OL_BUNDLE/Linux/libifdopenloop.so
+CONF
+	rm -f /run/pcscd/pcscd.comm
+	IFDOPENLOOP_ifdLogLevel=${IFDOPENLOOP_ifdLogLevel:-0x07} \
+		pcscd -f -d -a -c "$OL_W/reader.conf.d" >"$OL_W/pcscd.log" 2>&1 &
+	OL_PCSCD_PID=$!
+	OL_PIDS="$OL_PIDS $OL_PCSCD_PID"
+	ol_wait_for /run/pcscd/pcscd.comm 50 || { echo "pcscd did not start:"; cat "$OL_W/pcscd.log"; return 1; }
+	# the reader appears once pcscd has read reader.conf.d and powered up
+	n=0
+	until opensc-tool -l 2>/dev/null | grep -q "$name"; do
+		n=$((n + 1))
+		if [ "$n" -gt 50 ]; then
+			echo "reader '$name' did not appear; pcscd log:"
+			tail -40 "$OL_W/pcscd.log"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+ol_stop_pid() {
+	[ -n "$1" ] || return 0
+	kill -TERM "$1" 2>/dev/null || return 0
+	n=0
+	while kill -0 "$1" 2>/dev/null; do
+		n=$((n + 1))
+		[ "$n" -gt 50 ] && { kill -KILL "$1" 2>/dev/null; break; }
+		sleep 0.1
+	done
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+ol_stop_all() {
+	for p in $OL_PIDS; do ol_stop_pid "$p"; done
+	OL_PIDS=""
+}
+
+ol_cleanup() {
+	ol_stop_all
+	[ -n "${OL_KEEP:-}" ] || rm -rf "$OL_W"
+}
+
+# check NAME CMD...: runs CMD, records pass/fail, keeps its output in $OUT
+check() {
+	name=$1; shift
+	if OUT=$("$@" 2>&1); then
+		OL_PASS=$((OL_PASS + 1)); echo "ok - $name"
+	else
+		OL_FAIL=$((OL_FAIL + 1)); echo "not ok - $name"; echo "$OUT" | sed 's/^/    # /'
+	fi
+}
+
+# check_grep NAME PATTERN CMD...: CMD succeeds and its output matches PATTERN
+check_grep() {
+	name=$1; pat=$2; shift 2
+	if OUT=$("$@" 2>&1) && printf '%s\n' "$OUT" | grep -Eq -- "$pat"; then
+		OL_PASS=$((OL_PASS + 1)); echo "ok - $name"
+	else
+		OL_FAIL=$((OL_FAIL + 1)); echo "not ok - $name (wanted /$pat/)"; echo "$OUT" | sed 's/^/    # /'
+	fi
+}
+
+ol_summary() {
+	echo "# $(basename "$0"): $OL_PASS passed, $OL_FAIL failed"
+	[ "$OL_FAIL" -eq 0 ]
+}

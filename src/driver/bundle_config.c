@@ -2,7 +2,9 @@
  * The Info.plist that pcscd read to load us lives at
  * .../Contents/Info.plist, the library at .../Contents/Linux/lib.so: find
  * the library's own path with dladdr and walk up.  A driver loaded from a
- * build tree (reader.conf LIBPATH) may have no Info.plist: defaults apply.
+ * build tree may have no Info.plist: defaults apply.  reader.conf users
+ * load us through the symlink drivers/serial/libifdopenloop.so (pcscd
+ * warns about LIBPATHs inside a .bundle), hence realpath().
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -18,14 +20,14 @@
 static int
 plist_path(char *out, size_t cap)
 {
+	char real[PATH_MAX], *slash;
 	Dl_info info;
-	char *slash;
 	int i;
 
 	if (dladdr((void *)ol_bundle_config_load, &info) == 0 ||
-	    info.dli_fname == NULL)
+	    info.dli_fname == NULL || realpath(info.dli_fname, real) == NULL)
 		return OL_ERR_NO_DEVICE;
-	if (snprintf(out, cap, "%s", info.dli_fname) >= (int)cap)
+	if (snprintf(out, cap, "%s", real) >= (int)cap)
 		return OL_ERR_TOO_LONG;
 	/* strip "lib.so" and "Linux" */
 	for (i = 0; i < 2; i++) {

@@ -23,6 +23,9 @@ struct ol_reader {
 	uint8_t atr[OL_ATR_MAX];
 	size_t atr_len;
 	int powered;
+	/* the last response of a sensitive command ended in 61xx: the
+	 * GET RESPONSE that follows carries its data */
+	int sensitive_pending;
 	char serial[128];
 	char firmware[16];
 	uint32_t firmware_version;
@@ -215,7 +218,9 @@ ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
 	*rapdu_len = 0;
 	if (r->hid == NULL)
 		return OL_ERR_GONE;
-	sensitive = ol_apdu_is_sensitive(capdu, capdu_len);
+	sensitive = ol_apdu_is_sensitive(capdu, capdu_len) ||
+	    (r->sensitive_pending && capdu_len >= 2 && capdu[1] == 0xc0);
+	r->sensitive_pending = 0;
 	if (ol_log_enabled(OL_LOG_COMM))
 		ol_log(OL_LOG_COMM, "%s", ol_apdu_format_command(capdu,
 		    capdu_len, line, sizeof(line)));
@@ -227,6 +232,7 @@ ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
 	}
 	if (e != OL_OK)
 		return e;
+	r->sensitive_pending = sensitive && rapdu[*rapdu_len - 2] == 0x61;
 	if (ol_log_enabled(OL_LOG_COMM))
 		ol_log(OL_LOG_COMM, "%s", ol_apdu_format_response(rapdu,
 		    *rapdu_len, sensitive, line, sizeof(line)));

@@ -26,10 +26,20 @@
 
 #define SERIAL_MAX 128
 
+/*
+ * flock() is not fair: a process that unlocks and locks again at once
+ * keeps winning against one that waits.  Two rules give every client its
+ * turn: a waiter retries every millisecond, and a handle that just
+ * unlocked waits LOCK_COURTESY_MS before locking again.
+ */
+#define LOCK_RETRY_MS    1
+#define LOCK_COURTESY_MS 3
+
 struct ol_hid {
 	int io_fd;       /* hidraw node or connected socket */
 	int lock_fd;     /* flock target: the node itself, or PATH.lock */
 	int locked;
+	int64_t unlocked_at;  /* ol_now_ms() of the last unlock */
 	char *name;
 	char serial[SERIAL_MAX];
 };
@@ -365,13 +375,15 @@ ol_hid_drain(ol_hid_t *hid)
 int
 ol_hid_lock(ol_hid_t *hid, int timeout_ms)
 {
-	int64_t deadline;
-	int delay = 1;
+	int64_t deadline, since;
 
 	if (hid == NULL)
 		return OL_ERR_ARG;
 	if (hid->lock_fd < 0 || hid->locked)
 		return OL_OK;
+	since = ol_now_ms() - hid->unlocked_at;
+	if (hid->unlocked_at != 0 && since < LOCK_COURTESY_MS)
+		ol_sleep_ms(LOCK_COURTESY_MS - (int)since);
 	deadline = ol_now_ms() + timeout_ms;
 	for (;;) {
 		if (flock(hid->lock_fd, LOCK_EX | LOCK_NB) == 0) {
@@ -382,10 +394,7 @@ ol_hid_lock(ol_hid_t *hid, int timeout_ms)
 			return errno_to_err(errno);
 		if (ol_ms_left(deadline) == 0)
 			return OL_ERR_BUSY;
-		ol_sleep_ms(delay < ol_ms_left(deadline) ? delay :
-		    ol_ms_left(deadline));
-		if (delay < 50)
-			delay *= 2;
+		ol_sleep_ms(LOCK_RETRY_MS);
 	}
 }
 
@@ -396,6 +405,7 @@ ol_hid_unlock(ol_hid_t *hid)
 		return;
 	flock(hid->lock_fd, LOCK_UN);
 	hid->locked = 0;
+	hid->unlocked_at = ol_now_ms();
 }
 
 int

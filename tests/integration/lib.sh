@@ -21,6 +21,9 @@ ol_setup() {
 	mkdir -p "$OL_BUNDLE/Linux" "$OL_W/reader.conf.d"
 	cp "$top_builddir/Info.plist" "$OL_BUNDLE/Info.plist"
 	cp "$top_builddir/.libs/libifdopenloop.so" "$OL_BUNDLE/Linux/"
+	# as installed: reader.conf points at drivers/serial/, a link
+	mkdir -p "$OL_W/serial"
+	ln -s ../ifd-openloop.bundle/Contents/Linux/libifdopenloop.so "$OL_W/serial/libifdopenloop.so"
 	OL_SOCK="$OL_W/sim.sock"
 	OL_SIM="$top_builddir/openloop-sim"
 }
@@ -35,37 +38,59 @@ ol_wait_for() { # path timeout_tenths
 	return 0
 }
 
-ol_start_sim() { # extra args...
-	"$OL_SIM" --socket "$OL_SOCK" "$@" >"$OL_W/sim.log" 2>&1 &
-	OL_SIM_PID=$!
-	OL_PIDS="$OL_PIDS $OL_SIM_PID"
-	ol_wait_for "$OL_SOCK" 50 || { echo "openloop-sim did not start:"; cat "$OL_W/sim.log"; return 1; }
+# ol_start_sim [args...]: the simulator on $OL_SOCK (pid in $OL_SIM_PID)
+ol_start_sim() {
+	ol_start_sim_at "$OL_SOCK" "$@"
 }
 
-# Reader named $1 (default "Openloop Virtual") on the simulator's socket.
-ol_start_pcscd() {
-	name=${1:-Openloop Virtual}
-	cat >"$OL_W/reader.conf.d/openloop" <<CONF
-FRIENDLYNAME "$name"
-DEVICENAME unix:$OL_SOCK
-LIBPATH $OL_BUNDLE/Linux/libifdopenloop.so
+# ol_start_sim_at SOCKET [args...]
+ol_start_sim_at() {
+	sock=$1; shift
+	"$OL_SIM" --socket "$sock" "$@" >>"$sock.log" 2>&1 &
+	OL_SIM_PID=$!
+	OL_PIDS="$OL_PIDS $OL_SIM_PID"
+	ol_wait_for "$sock" 50 || { echo "openloop-sim did not start:"; cat "$sock.log"; return 1; }
+}
+
+# ol_add_reader NAME SOCKET: one more reader.conf.d entry
+ol_add_reader() {
+	cat >"$OL_W/reader.conf.d/openloop-$(echo "$1" | tr -c 'A-Za-z0-9\n' _)" <<CONF
+FRIENDLYNAME "$1"
+DEVICENAME unix:$2
+LIBPATH $OL_W/serial/libifdopenloop.so
 CONF
+}
+
+# ol_set_plist KEY VALUE: changes a setting in the test bundle's Info.plist
+ol_set_plist() {
+	sed -i "/<key>$1<\/key>/{n;s|<string>.*</string>|<string>$2</string>|}" "$OL_BUNDLE/Info.plist"
+}
+
+# ol_start_pcscd [NAME]: pcscd with the readers added so far, or with one
+# reader NAME (default "Openloop Virtual") on $OL_SOCK; waits for them.
+ol_start_pcscd() {
+	if [ -z "$(ls "$OL_W/reader.conf.d")" ]; then
+		ol_add_reader "${1:-Openloop Virtual}" "$OL_SOCK"
+	fi
 	rm -f /run/pcscd/pcscd.comm
 	IFDOPENLOOP_ifdLogLevel=${IFDOPENLOOP_ifdLogLevel:-0x07} \
 		pcscd -f -d -a -c "$OL_W/reader.conf.d" >"$OL_W/pcscd.log" 2>&1 &
 	OL_PCSCD_PID=$!
 	OL_PIDS="$OL_PIDS $OL_PCSCD_PID"
 	ol_wait_for /run/pcscd/pcscd.comm 50 || { echo "pcscd did not start:"; cat "$OL_W/pcscd.log"; return 1; }
-	# the reader appears once pcscd has read reader.conf.d and powered up
-	n=0
-	until opensc-tool -l 2>/dev/null | grep -q "$name"; do
-		n=$((n + 1))
-		if [ "$n" -gt 50 ]; then
-			echo "reader '$name' did not appear; pcscd log:"
-			tail -40 "$OL_W/pcscd.log"
-			return 1
-		fi
-		sleep 0.1
+	# the readers appear once pcscd has read reader.conf.d and powered up
+	for f in "$OL_W"/reader.conf.d/*; do
+		name=$(sed -n 's/^FRIENDLYNAME "\(.*\)"$/\1/p' "$f")
+		n=0
+		until opensc-tool -l 2>/dev/null | grep -q "$name"; do
+			n=$((n + 1))
+			if [ "$n" -gt 50 ]; then
+				echo "reader '$name' did not appear; pcscd log:"
+				tail -40 "$OL_W/pcscd.log"
+				return 1
+			fi
+			sleep 0.1
+		done
 	done
 }
 

@@ -55,6 +55,12 @@ check_grep "pcsc_scan's ATR analysis accepts the TCK" 'TCK = 46 \(correct checks
 check "pcsc_scan's ATR analysis reports no error or warning" \
 	sh -c '! printf "%s\n" "$1" | grep -Eq "ERROR|WARNING|[Ww]rong|not correct|[Mm]issing"' _ "$scan"
 
+# Loaded through drivers/serial/ as installed: pcscd has nothing to warn
+# about, and the driver still found its Info.plist (log level 0x7 from the
+# environment, touch limit from Info.plist).
+check "pcscd does not warn about the reader.conf LIBPATH" sh -c "! grep -q 'SHOULD NOT' '$OL_W/pcscd.log'"
+check_grep "the driver read its Info.plist through the link" 'ifd-openloop 0.1.0, log level 0x7, touch limit 60 s' cat "$OL_W/pcscd.log"
+
 # The driver logs through pcscd's logger.
 check_grep "driver logs through pcscd" 'ifd-openloop: .*reader on unix:' cat "$OL_W/pcscd.log"
 

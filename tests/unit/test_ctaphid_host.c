@@ -664,6 +664,44 @@ test_lock_held_elsewhere(void **state)
 	fx_check_end(fx);
 }
 
+/* A reply announcing more than CTAPHID can carry (BCNT 0xffff > 7609) is
+ * refused at once, however large the caller's buffer: it cannot be
+ * completed, so waiting for the rest would only end in a timeout. */
+static void
+h_bcnt_over_max(struct fake_dev *dev, const struct fake_req *req, void *arg)
+{
+	struct fx *fx = arg;
+	uint8_t report[CTAPHID_REPORT_LEN];
+
+	note_request(fx, req);
+	if (req->cmd != CTAPHID_PING) {
+		std_reply(fx, dev, req);
+		return;
+	}
+	ctaphid_packet_build(req->cid, CTAPHID_PING, req->data, req->len, 0,
+	    report);
+	report[5] = 0xff;
+	report[6] = 0xff;
+	fake_send_report(dev, report);
+}
+
+static void
+test_reply_bcnt_over_max(void **state)
+{
+	struct fx *fx = *state;
+	size_t resp_len;
+	int64_t t0, dt;
+	int r, same;
+
+	fx_start_default(fx, h_bcnt_over_max);
+	t0 = ol_now_ms();
+	r = ping(fx, 5, 65536, &resp_len, &same);
+	dt = ol_now_ms() - t0;
+	assert_true(r == OL_ERR_PROTOCOL || r == OL_ERR_TOO_LONG);
+	assert_in_range(dt, 0, REPLY_MS - 50);
+	fx_check_end(fx);
+}
+
 /* Reply packets out of order. */
 static void
 h_bad_seq(struct fake_dev *dev, const struct fake_req *req, void *arg)
@@ -1070,6 +1108,7 @@ main(void)
 		FX_TEST(test_busy_then_success),
 		FX_TEST(test_busy_forever),
 		FX_TEST(test_lock_held_elsewhere),
+		FX_TEST(test_reply_bcnt_over_max),
 		FX_TEST(test_wrong_seq_skipped),
 		FX_TEST(test_wrong_seq_repeated),
 		FX_TEST(test_truncated_reply_timeout),

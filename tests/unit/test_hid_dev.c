@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -259,6 +260,36 @@ test_open_stale_socket(void **state)
 	expect_open_fails(name, OL_ERR_NO_DEVICE);
 	close(fd);
 	expect_open_fails(name, OL_ERR_NO_DEVICE);
+}
+
+/* The node exists but this user may not open it (no udev uaccess, not in
+ * the group): OL_ERR_PERMISSION, so that the user is told what to fix.
+ * Tried from a child that drops root, since root may open anything. */
+static void
+test_open_permission(void **state)
+{
+	struct srv *s = *state;
+	pid_t pid;
+	int status;
+
+	assert_int_equal(chmod(s->dir, 0711), 0);   /* reachable ... */
+	assert_int_equal(chmod(s->path, 0600), 0);  /* ... but not ours */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		ol_hid_t *h = NULL;
+		int r;
+
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(100);
+		r = ol_hid_open(s->name, &h);
+		_exit(r == OL_ERR_PERMISSION && h == NULL ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 100)
+		skip(); /* not root: cannot drop to another user */
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void
@@ -576,6 +607,7 @@ main(void)
 		SRV_TEST(test_open_regular_file),
 		SRV_TEST(test_open_directory),
 		SRV_TEST(test_open_stale_socket),
+		SRV_TEST(test_open_permission),
 		cmocka_unit_test(test_open_bad_args),
 		SRV_TEST(test_write_layout),
 		SRV_TEST(test_read_reports),

@@ -1,32 +1,48 @@
 #!/bin/sh
 # Quick start, part 2: set up, then run every test: unit tests (cmocka),
-# the driver's export check, integration tests against a real pcscd, and
-# the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# fuzz-target replays and install/export checks (make check), integration
+# tests against a real pcscd, and make check again under AddressSanitizer
+# + UndefinedBehaviorSanitizer.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh"
-cd "$here/build"
 
-status=0
-echo "== unit tests (make check)"
-make -j"$(nproc)" check >/dev/null 2>&1 || status=1
-grep -h -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):' test-suite.log tests/unit/*.log 2>/dev/null | sort | uniq -c | sed 's/^/   /' || true
-sed -n '/^# TOTAL/,/^# ERROR/p' test-suite.log 2>/dev/null || true
-[ $status -eq 0 ] || { cat test-suite.log; }
+passed=0
+failed=0
+
+# run_check DIR: make check in DIR, print one line per test program
+run_check() {
+	if make -C "$1" -j"$(nproc)" check >"$1/check.out" 2>&1; then :; else
+		echo "   make check failed in $1:"; cat "$1/test-suite.log" 2>/dev/null || tail -30 "$1/check.out"
+	fi
+	grep -E '^(PASS|FAIL|ERROR|XPASS):' "$1/check.out" | sed 's/^/   /'
+	p=$(grep -cE '^PASS:' "$1/check.out" || true)
+	f=$(grep -cE '^(FAIL|ERROR|XPASS):' "$1/check.out" || true)
+	# a build failure leaves no PASS line at all: count it as a failure
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	cases=$(cat "$1"/tests/unit/*.log 2>/dev/null | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' | awk '{s+=$1} END {print s+0}')
+	echo "   $p programs passed ($cases cmocka test cases), $f failed"
+	passed=$((passed + p)); failed=$((failed + f))
+}
+
+echo "== unit tests, fuzz replays, install and export checks (make check)"
+run_check "$here/build"
 
 echo "== integration tests (real pcscd + driver + openloop-sim + stock tools)"
-make check-integration || status=1
+make -C "$here/build" check-integration >"$here/build/integration.out" 2>&1 || true
+cat "$here/build/integration.out" | grep -v '^make'
+p=$(grep -c '^ok - ' "$here/build/integration.out" || true)
+f=$(grep -c '^not ok - ' "$here/build/integration.out" || true)
+grep -q '^integration: [0-9]* passed, 0 failed' "$here/build/integration.out" || [ "$f" -gt 0 ] || f=1
+passed=$((passed + p)); failed=$((failed + f))
 
-echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+echo "== make check under AddressSanitizer and UndefinedBehaviorSanitizer"
 mkdir -p "$here/build-asan"
-cd "$here/build-asan"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-[ -f Makefile ] || ../configure --enable-werror CFLAGS="-g -O1 $san" LDFLAGS="$san" >/dev/null
-if make -j"$(nproc)" check >/dev/null 2>&1; then
-	sed -n '/^# TOTAL/,/^# ERROR/p' test-suite.log
-else
-	status=1; cat test-suite.log
+if [ ! -f "$here/build-asan/Makefile" ]; then
+	(cd "$here/build-asan" && ../configure --enable-werror CFLAGS="-g -O1 $san" LDFLAGS="$san" >/dev/null)
 fi
+run_check "$here/build-asan"
 
-if [ $status -eq 0 ]; then echo "all tests: passed"; else echo "all tests: FAILED"; fi
-exit $status
+echo "all tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

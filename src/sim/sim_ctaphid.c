@@ -22,6 +22,7 @@
 #include "ctaphid.h"
 #include "ol_err.h"
 #include "ol_log.h"
+#include "apdu_log.h"
 #include "sim_ctaphid.h"
 
 /* Reports the longest message needs: init packet + 128 continuations. */
@@ -89,6 +90,13 @@ static const uint8_t sw_card_failed[2] = { 0x6f, 0x00 };
 
 /* --- logging ------------------------------------------------------------- */
 
+/*
+ * Packets are logged with their bytes, except the bytes of APDU messages:
+ * those may carry a PIN or a management-key exchange, so an APDU is
+ * logged whole, through the redacting formatter, when it is dispatched
+ * and answered.  Continuation packets show no bytes: which message they
+ * belong to is not known here.
+ */
 static void
 log_report(const char *dir, const uint8_t report[CTAPHID_REPORT_LEN])
 {
@@ -106,12 +114,34 @@ log_report(const char *dir, const uint8_t report[CTAPHID_REPORT_LEN])
 		    pkt.cmd == CTAPHID_ERROR ?
 		    ctaphid_error_name(pkt.data[0]) : "");
 		n = pkt.bcnt < pkt.data_len ? pkt.bcnt : pkt.data_len;
-	} else {
-		snprintf(prefix, sizeof(prefix), "%s %08x seq %u", dir,
-		    (unsigned)pkt.cid, (unsigned)pkt.seq);
-		n = pkt.data_len;
+		if (pkt.cmd == CTAPHID_OPENLOOP_APDU) {
+			ol_log(OL_LOG_COMM, "%s", prefix);
+			return;
+		}
+		ol_log_hex(OL_LOG_COMM, prefix, pkt.data, n);
+		return;
 	}
-	ol_log_hex(OL_LOG_COMM, prefix, pkt.data, n);
+	ol_log(OL_LOG_COMM, "%s %08x seq %u", dir, (unsigned)pkt.cid,
+	    (unsigned)pkt.seq);
+}
+
+static void
+log_apdu(const struct job *job, const uint8_t *rapdu, size_t rlen)
+{
+	char line[256];
+
+	if (!ol_log_enabled(OL_LOG_COMM))
+		return;
+	if (rapdu == NULL) {
+		ol_log(OL_LOG_COMM, "%08x: %s", (unsigned)job->cid,
+		    ol_apdu_format_command(job->capdu, job->capdu_len, line,
+		    sizeof(line)));
+		return;
+	}
+	ol_log(OL_LOG_COMM, "%08x: %s", (unsigned)job->cid,
+	    ol_apdu_format_response(rapdu, rlen,
+	    ol_apdu_is_sensitive(job->capdu, job->capdu_len), line,
+	    sizeof(line)));
 }
 
 /* --- the queue of input reports ---------------------------------------- */
@@ -228,6 +258,7 @@ start_apdu(sim_ctaphid_t *dev, uint32_t cid, const uint8_t *msg, size_t len,
 	job->ready_at = now + dev->opts.processing_delay_ms;
 	job->next_keepalive = now + SIM_KEEPALIVE_MS;
 	job->ops->arm(job->card);
+	log_apdu(job, NULL, 0);
 	if ((err = pthread_create(&job->thread, NULL, worker_main, job)) != 0) {
 		ol_log(OL_LOG_CRITICAL, "cannot start the APDU worker: %s",
 		    strerror(err));
@@ -278,8 +309,10 @@ job_finish(sim_ctaphid_t *dev)
 	if (msg == sw_card_failed)
 		ol_log(OL_LOG_CRITICAL, "card failed (%s): answering 6F00",
 		    ol_strerror(job->rc));
-	if (msg != NULL)
+	if (msg != NULL) {
+		log_apdu(job, msg, len);
 		send_msg(dev, job->cid, CTAPHID_OPENLOOP_APDU, msg, len);
+	}
 	explicit_bzero(job->capdu, sizeof(job->capdu));
 	explicit_bzero(job->rapdu, sizeof(job->rapdu));
 	job->capdu_len = 0;

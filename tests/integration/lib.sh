@@ -74,7 +74,7 @@ ol_start_pcscd() {
 	fi
 	rm -f /run/pcscd/pcscd.comm
 	IFDOPENLOOP_ifdLogLevel=${IFDOPENLOOP_ifdLogLevel:-0x07} \
-		pcscd -f -d -a -c "$OL_W/reader.conf.d" >"$OL_W/pcscd.log" 2>&1 &
+		pcscd -f -d -c "$OL_W/reader.conf.d" >"$OL_W/pcscd.log" 2>&1 &
 	OL_PCSCD_PID=$!
 	OL_PIDS="$OL_PIDS $OL_PCSCD_PID"
 	ol_wait_for /run/pcscd/pcscd.comm 50 || { echo "pcscd did not start:"; cat "$OL_W/pcscd.log"; return 1; }

@@ -10,7 +10,7 @@ ATR="3B 8E 81 31 FE 45 80 58 4F 70 65 6E 6C 6F 6F 70 73 80 00 C0 46"
 atr_colon=$(echo "$ATR" | tr 'A-F ' 'a-f:')
 PROBE="$top_builddir/tests/integration/pcsc-probe"
 
-ol_start_sim --serial OLTEST00042 || exit 1
+ol_start_sim --serial OLTEST00042 --verbose || exit 1
 ol_start_pcscd "Openloop Virtual" || exit 1
 
 check_grep "opensc-tool -l lists the reader with a card" \
@@ -54,6 +54,15 @@ echo "$scan" | grep -E 'Reader [0-9]|Card state|ATR:|Openloop|historical|Categor
 check_grep "pcsc_scan's ATR analysis accepts the TCK" 'TCK = 46 \(correct checksum\)' printf '%s\n' "$scan"
 check "pcsc_scan's ATR analysis reports no error or warning" \
 	sh -c '! printf "%s\n" "$1" | grep -Eq "ERROR|WARNING|[Ww]rong|not correct|[Mm]issing"' _ "$scan"
+
+# No PIN in any log: a VERIFY with PIN 123456 goes through pcscd while the
+# driver logs APDUs (ifdLogLevel 0x7) and the simulator logs every packet.
+check_grep "VERIFY reaches the device" 'Received \(SW1=' opensc-tool -r 0 -s '00 20 00 80 08 31 32 33 34 35 36 FF FF'
+check_grep "the driver logs the VERIFY with its data hidden" 'C: 00 20 00 80 08 <8 bytes hidden>' cat "$OL_W/pcscd.log"
+grep 'ifd-openloop: C: 00 20' "$OL_W/pcscd.log" | sed 's/^/    | /'
+check_grep "the simulator logs it hidden too" '00 20 00 80 08 <8 bytes hidden>' cat "$OL_SOCK.log"
+check "no PIN bytes in pcscd's or the simulator's log" \
+	sh -c "! grep -Eiq '31 ?32 ?33 ?34 ?35 ?36' '$OL_W/pcscd.log' '$OL_SOCK.log'"
 
 # Loaded through drivers/serial/ as installed: pcscd has nothing to warn
 # about, and the driver still found its Info.plist (log level 0x7 from the

@@ -44,5 +44,15 @@ if [ ! -f "$here/build-asan/Makefile" ]; then
 fi
 run_check "$here/build-asan"
 
+echo "== integration tests with the sanitized driver inside the real pcscd"
+preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+OL_PCSCD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 \
+	make -C "$here/build-asan" check-integration >"$here/build-asan/integration.out" 2>&1 || true
+grep -E '^(# |integration:|not ok)' "$here/build-asan/integration.out" | sed 's/^/   /'
+p=$(grep -c '^ok - ' "$here/build-asan/integration.out" || true)
+f=$(grep -c '^not ok - ' "$here/build-asan/integration.out" || true)
+grep -q '^integration: [0-9]* passed, 0 failed' "$here/build-asan/integration.out" || [ "$f" -gt 0 ] || f=1
+passed=$((passed + p)); failed=$((failed + f))
+
 echo "all tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -73,6 +73,9 @@ ol_start_pcscd() {
 		ol_add_reader "${1:-Openloop Virtual}" "$OL_SOCK"
 	fi
 	rm -f /run/pcscd/pcscd.comm
+	# OL_PCSCD_PRELOAD: sanitizer runtimes, so that a driver built with
+	# -fsanitize=address,undefined is checked inside the real pcscd
+	LD_PRELOAD=${OL_PCSCD_PRELOAD:-} \
 	IFDOPENLOOP_ifdLogLevel=${IFDOPENLOOP_ifdLogLevel:-0x07} \
 		pcscd -f -d -c "$OL_W/reader.conf.d" >"$OL_W/pcscd.log" 2>&1 &
 	OL_PCSCD_PID=$!

@@ -19,6 +19,7 @@
 #include "ol_log.h"
 #include "part10.h"
 #include "pcsc_log.h"
+#include "pinpad.h"
 #include "reader.h"
 
 #define MAX_READERS 16
@@ -39,6 +40,8 @@ static struct slot table[MAX_READERS] = {
 };
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 static struct ol_reader_config config;
+/* IFDHControl reads config.pinpad; load_config() has run by then, as
+ * every reader is created through IFDHCreateChannelByName. */
 
 static void
 load_config(void)
@@ -49,7 +52,9 @@ load_config(void)
 	ol_bundle_config_load(&config, &mask);
 	ol_log_set_mask(mask);
 	ol_log(OL_LOG_INFO, "ifd-openloop %s, log level 0x%x, touch limit "
-	    "%d s", PACKAGE_VERSION, mask, config.ctap.user_timeout_ms / 1000);
+	    "%d s, PIN pad %s", PACKAGE_VERSION, mask,
+	    config.ctap.user_timeout_ms / 1000,
+	    config.pinpad ? "on (confirm on the device)" : "off");
 }
 
 /* Finds the reader of Lun and returns its slot locked, or NULL. */
@@ -381,24 +386,46 @@ IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
     PUCHAR RxBuffer, DWORD RxLength, LPDWORD pdwBytesReturned)
 {
 	struct ol_reader_props props;
+	struct ol_pin_verify pv;
 	struct slot *s;
-	int n;
+	size_t len = 0;
+	int n, e;
 
-	(void)TxBuffer;
-	(void)TxLength;
 	if (pdwBytesReturned == NULL)
 		return IFD_COMMUNICATION_ERROR;
 	*pdwBytesReturned = 0;
 	if ((s = slot_get(Lun)) == NULL)
 		return IFD_NO_SUCH_DEVICE;
 	if (dwControlCode == CM_IOCTL_GET_FEATURE_REQUEST) {
-		n = ol_features_list(RxBuffer, RxBuffer != NULL ? RxLength : 0);
+		n = ol_features_list(RxBuffer, RxBuffer != NULL ? RxLength : 0,
+		    config.pinpad);
 	} else if (dwControlCode == OL_IOCTL_GET_TLV_PROPERTIES) {
 		props.vid = ol_reader_vid(s->reader);
 		props.pid = ol_reader_pid(s->reader);
 		props.firmware = ol_reader_firmware(s->reader);
+		props.pinpad = config.pinpad;
 		n = ol_features_tlv_properties(&props, RxBuffer,
 		    RxBuffer != NULL ? RxLength : 0);
+	} else if (config.pinpad &&
+	    dwControlCode == OL_IOCTL_IFD_PIN_PROPERTIES) {
+		n = ol_pinpad_properties(RxBuffer,
+		    RxBuffer != NULL ? RxLength : 0);
+	} else if (config.pinpad &&
+	    dwControlCode == OL_IOCTL_VERIFY_PIN_DIRECT) {
+		if (TxBuffer == NULL || ol_pinpad_parse_verify(TxBuffer,
+		    TxLength, &pv) != OL_OK) {
+			slot_put(s);
+			ol_log(OL_LOG_CRITICAL, "malformed PIN_VERIFY_STRUCTURE "
+			    "(%lu bytes)", (unsigned long)TxLength);
+			return IFD_COMMUNICATION_ERROR;
+		}
+		e = ol_reader_verify_on_device(s->reader, RxBuffer,
+		    RxBuffer != NULL ? RxLength : 0, &len);
+		slot_put(s);
+		if (e != OL_OK)
+			return to_ifd(e);
+		*pdwBytesReturned = (DWORD)len;
+		return IFD_SUCCESS;
 	} else {
 		slot_put(s);
 		ol_log(OL_LOG_INFO, "control code 0x%lx not supported",

@@ -21,11 +21,24 @@
  * cannot be sent. */
 #define TLV_VALUE_MAX 255
 
-int
-ol_features_list(uint8_t *out, size_t cap)
+/* PCSC_TLV_STRUCTURE: the code is big-endian (part 10, 2.2). */
+static size_t
+put_feature(uint8_t *p, uint8_t tag, uint32_t code)
 {
-	const uint32_t code = OL_IOCTL_GET_TLV_PROPERTIES;
-	const size_t len = 6;   /* tag, length 4, ioctl code */
+	p[0] = tag;
+	p[1] = 4;
+	p[2] = (uint8_t)(code >> 24);
+	p[3] = (uint8_t)(code >> 16);
+	p[4] = (uint8_t)(code >> 8);
+	p[5] = (uint8_t)code;
+	return 6;
+}
+
+int
+ol_features_list(uint8_t *out, size_t cap, int pinpad)
+{
+	const size_t len = pinpad ? 18 : 6;   /* 6 per feature */
+	size_t pos = 0;
 	int r = OL_ERR_TOO_LONG;
 
 	if (out == NULL) {
@@ -34,15 +47,15 @@ ol_features_list(uint8_t *out, size_t cap)
 	}
 	if (cap < len)
 		goto out;
-
-	/* PCSC_TLV_STRUCTURE: the code is big-endian (part 10, 2.2). */
-	out[0] = FEATURE_GET_TLV_PROPERTIES;
-	out[1] = 4;
-	out[2] = (uint8_t)(code >> 24);
-	out[3] = (uint8_t)(code >> 16);
-	out[4] = (uint8_t)(code >> 8);
-	out[5] = (uint8_t)code;
-	r = (int)len;
+	pos += put_feature(out + pos, FEATURE_GET_TLV_PROPERTIES,
+	    OL_IOCTL_GET_TLV_PROPERTIES);
+	if (pinpad) {
+		pos += put_feature(out + pos, FEATURE_VERIFY_PIN_DIRECT,
+		    OL_IOCTL_VERIFY_PIN_DIRECT);
+		pos += put_feature(out + pos, FEATURE_IFD_PIN_PROPERTIES,
+		    OL_IOCTL_IFD_PIN_PROPERTIES);
+	}
+	r = (int)pos;
 out:
 	return r;
 }
@@ -78,7 +91,7 @@ ol_features_tlv_properties(const struct ol_reader_props *props,
 		goto out;
 
 	need = (2 + 2) + (2 + 2) + (2 + 4) + (2 + 1) +
-	    (fw_len > 0 ? 2 + fw_len : 0);
+	    (fw_len > 0 ? 2 + fw_len : 0) + (props->pinpad ? 3 * 3 : 0);
 	if (cap < need)
 		goto out;
 
@@ -91,6 +104,15 @@ ol_features_tlv_properties(const struct ol_reader_props *props,
 	/* No PPDU: pcscd passes SCardControl() through, clients need not
 	 * wrap escape commands in fake APDUs. */
 	pos += put_le(out + pos, PCSCv2_PART10_PROPERTY_bPPDUSupport, 0, 1);
+	if (props->pinpad) {
+		/* PIV PINs are 6 to 8 characters; the device validates */
+		pos += put_le(out + pos, PCSCv2_PART10_PROPERTY_bMinPINSize,
+		    6, 1);
+		pos += put_le(out + pos, PCSCv2_PART10_PROPERTY_bMaxPINSize,
+		    8, 1);
+		pos += put_le(out + pos,
+		    PCSCv2_PART10_PROPERTY_bEntryValidationCondition, 0x02, 1);
+	}
 	if (fw_len > 0) {
 		out[pos++] = PCSCv2_PART10_PROPERTY_sFirmwareID;
 		out[pos++] = (uint8_t)fw_len;

@@ -12,6 +12,8 @@
 /* The ioctl code behind FEATURE_GET_TLV_PROPERTIES (libccid uses the same
  * "class 2" numbering: SCARD_CTL_CODE(0x330000 + feature)). */
 #define OL_IOCTL_GET_TLV_PROPERTIES (0x42000000u + 0x330000u + 0x12u)
+#define OL_IOCTL_VERIFY_PIN_DIRECT  (0x42000000u + 0x330000u + 0x06u)
+#define OL_IOCTL_IFD_PIN_PROPERTIES (0x42000000u + 0x330000u + 0x0Au)
 
 /* Largest APDU data field that fits in one CTAPHID message:
  * 7609 - 4 (header) - 3 (extended Lc) - 2 (extended Le) */
@@ -20,11 +22,15 @@
 struct ol_reader_props {
 	uint16_t vid, pid;
 	const char *firmware;   /* may be NULL */
+	int pinpad;             /* adds bMinPINSize, bMaxPINSize,
+	                         * bEntryValidationCondition */
 };
 
-/* Answer to CM_IOCTL_GET_FEATURE_REQUEST: a list of (tag, 4, code BE).
- * Returns the number of bytes written or OL_ERR_TOO_LONG. */
-int ol_features_list(uint8_t *out, size_t cap);
+/* Answer to CM_IOCTL_GET_FEATURE_REQUEST: a list of (tag, 4, code BE):
+ * GET_TLV_PROPERTIES, and with pinpad also VERIFY_PIN_DIRECT and
+ * IFD_PIN_PROPERTIES (see pinpad.h).  Returns the number of bytes written
+ * or OL_ERR_TOO_LONG. */
+int ol_features_list(uint8_t *out, size_t cap, int pinpad);
 
 /* Answer to the GET_TLV_PROPERTIES ioctl (tag, len, value little-endian).
  * Returns bytes written or OL_ERR_TOO_LONG. */

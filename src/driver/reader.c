@@ -38,6 +38,7 @@ ol_reader_default_config(struct ol_reader_config *cfg)
 	ol_ctap_default_opts(&cfg->ctap);
 	cfg->vid = OL_DEFAULT_VID;
 	cfg->pid = OL_DEFAULT_PID;
+	cfg->pinpad = 1;
 }
 
 static void
@@ -236,6 +237,37 @@ ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
 	if (ol_log_enabled(OL_LOG_COMM))
 		ol_log(OL_LOG_COMM, "%s", ol_apdu_format_response(rapdu,
 		    *rapdu_len, sensitive, line, sizeof(line)));
+	return OL_OK;
+}
+
+int
+ol_reader_verify_on_device(ol_reader_t *r, uint8_t *rapdu, size_t rapdu_cap,
+    size_t *rapdu_len)
+{
+	/* PIV: VERIFY with P1 = FF resets the PIN's security status */
+	static const uint8_t logout[] = { 0x00, 0x20, 0xff, 0x80 };
+	uint8_t resp[64];
+	size_t len = 0;
+	int e;
+
+	*rapdu_len = 0;
+	if (r->hid == NULL)
+		return OL_ERR_GONE;
+	if (rapdu_cap < 2)
+		return OL_ERR_TOO_LONG;
+	/* A PIN verified earlier by another application (blind signing)
+	 * would let this one sign without the touch it chose: forget it. */
+	if ((e = ol_reader_transmit(r, logout, sizeof(logout), resp,
+	    sizeof(resp), &len)) != OL_OK)
+		return e;
+	/* Nothing else to send: without a verified PIN the device asks for
+	 * a touch at every private-key operation.  The application now
+	 * counts as logged in; its signatures wait for the user. */
+	ol_log(OL_LOG_INFO, "PIN entry deferred to the device: each "
+	    "private-key operation waits for a confirmation on it");
+	rapdu[0] = 0x90;
+	rapdu[1] = 0x00;
+	*rapdu_len = 2;
 	return OL_OK;
 }
 

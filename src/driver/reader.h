@@ -14,6 +14,7 @@
 struct ol_reader_config {
 	struct ol_ctap_opts ctap;
 	uint16_t vid, pid;          /* reported when the node does not say */
+	int pinpad;                 /* the device confirms: see pinpad.h */
 };
 
 typedef struct ol_reader ol_reader_t;
@@ -48,6 +49,13 @@ const uint8_t *ol_reader_atr(const ol_reader_t *reader, size_t *len);
 
 int ol_reader_transmit(ol_reader_t *reader, const uint8_t *capdu,
     size_t capdu_len, uint8_t *rapdu, size_t rapdu_cap, size_t *rapdu_len);
+
+/* A keypad VERIFY (PIN_VERIFY_STRUCTURE already parsed): the device
+ * itself confirms each private-key operation, so the reader resets the
+ * PIN's security status (PIV logout) and answers 90 00 without sending a
+ * PIN.  OL_ERR_GONE without a device. */
+int ol_reader_verify_on_device(ol_reader_t *reader, uint8_t *rapdu,
+    size_t rapdu_cap, size_t *rapdu_len);
 
 const char *ol_reader_serial(const ol_reader_t *reader); /* may be NULL */
 /* "major.minor.build" of the device firmware, from CTAPHID INIT */

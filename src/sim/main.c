@@ -20,6 +20,8 @@
 
 #include "ol_err.h"
 #include "ol_log.h"
+#include "piv_applet.h"
+#include "piv_state.h"
 #include "sim_card.h"
 #include "sim_ctaphid.h"
 #include "sim_server.h"
@@ -29,7 +31,7 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-#define DEFAULT_SERIAL "OL0000000001"
+#define DEFAULT_SERIAL SIM_DEFAULT_SERIAL
 #define MAX_DELAY_MS   600000
 #define MAX_INTERVAL_MS 1000
 
@@ -38,9 +40,19 @@
 struct options {
 	const char *socket_path;
 	const char *serial;
+	int serial_given;
+	char serial_buf[PIV_SERIAL_MAX + 1];  /* a state file's serial */
 	int processing_delay_ms;
 	int report_interval_ms;
 	int verbose;
+	/* the PIV applet */
+	const char *pin;             /* NULL: a fresh device has no PIN */
+	const char *puk;             /* NULL: the default 12345678 */
+	enum sim_touch_mode touch;
+	int touch_ms;
+	enum piv_model model;
+	int model_given;
+	const char *state_path;
 };
 
 struct sim {
@@ -87,13 +99,34 @@ usage(FILE *f)
 	    "      --report-interval MS    time between input reports, like\n"
 	    "                              the USB polling interval "
 	    "(default %d; 0: none)\n"
+	    "\n"
+	    "The PIV applet:\n"
+	    "      --pin PIN               a fresh device's PIN, 6 to 8 "
+	    "characters\n"
+	    "                              (default: no PIN, every signature "
+	    "asks\n"
+	    "                              for a touch)\n"
+	    "      --puk PUK               a fresh device's PUK (default "
+	    "12345678)\n"
+	    "      --touch approve|deny|never|MS\n"
+	    "                              what the user does when the "
+	    "device asks\n"
+	    "                              for a touch; MS: approve after "
+	    "MS ms\n"
+	    "                              (default %d)\n"
+	    "      --model A|C             A: P-256 and Ed25519; C: also "
+	    "RSA-2048\n"
+	    "                              (default C)\n"
+	    "      --state FILE            keep keys, certificates, PIN and "
+	    "counters\n"
+	    "                              in FILE (missing: a fresh device)\n"
 	    "  -v, --verbose               log every packet to stderr\n"
 	    "  -h, --help                  this text\n"
 	    "  -V, --version               version\n"
 	    "\n"
 	    "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure,\n"
-	    "2 on bad options or an unusable socket path.\n",
-	    DEFAULT_SERIAL, SIM_REPORT_INTERVAL_MS);
+	    "2 on bad options, an unusable socket path or state file.\n",
+	    DEFAULT_SERIAL, SIM_REPORT_INTERVAL_MS, SIM_TOUCH_DEFAULT_MS);
 }
 
 static int
@@ -113,16 +146,87 @@ parse_ms(const char *opt, const char *s, int max, int *out)
 	return 0;
 }
 
+static int
+parse_touch(const char *s, struct options *o)
+{
+	char *end;
+	long v;
+
+	if (strcmp(s, "approve") == 0) {
+		o->touch = SIM_TOUCH_APPROVE;
+		return 0;
+	}
+	if (strcmp(s, "deny") == 0) {
+		o->touch = SIM_TOUCH_DENY;
+		return 0;
+	}
+	if (strcmp(s, "never") == 0) {
+		o->touch = SIM_TOUCH_NEVER;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 ||
+	    v > SIM_TOUCH_MAX_MS) {
+		fprintf(stderr, "openloop-sim: --touch wants approve, deny, "
+		    "never or milliseconds from 0 to %d, got '%s'\n",
+		    SIM_TOUCH_MAX_MS, s);
+		return -1;
+	}
+	o->touch = SIM_TOUCH_AFTER;
+	o->touch_ms = (int)v;
+	return 0;
+}
+
+static int
+parse_model(const char *s, struct options *o)
+{
+	if (strcmp(s, "A") == 0 || strcmp(s, "a") == 0)
+		o->model = PIV_MODEL_A;
+	else if (strcmp(s, "C") == 0 || strcmp(s, "c") == 0)
+		o->model = PIV_MODEL_C;
+	else {
+		fprintf(stderr, "openloop-sim: --model wants A (P-256 and "
+		    "Ed25519) or C (also RSA-2048), got '%s'\n", s);
+		return -1;
+	}
+	o->model_given = 1;
+	return 0;
+}
+
+/* --pin and --puk: the card's own rule, so that VERIFY agrees */
+static int
+check_pin(const char *opt, const char *s)
+{
+	uint8_t tmp[PIV_PIN_MAX];
+	int r;
+
+	r = piv_pin_format(s, tmp);
+	explicit_bzero(tmp, sizeof(tmp));
+	if (r != OL_OK) {
+		fprintf(stderr, "openloop-sim: %s wants 6 to 8 characters\n",
+		    opt);
+		return -1;
+	}
+	return 0;
+}
+
 /* 0 to run, 1 to exit 0 (help, version), -1 to exit EXIT_USAGE */
 static int
 parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_SERIAL = 256, OPT_DELAY, OPT_INTERVAL };
+	enum { OPT_SERIAL = 256, OPT_DELAY, OPT_INTERVAL, OPT_PIN, OPT_PUK,
+	    OPT_TOUCH, OPT_MODEL, OPT_STATE };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "processing-delay", required_argument, NULL, OPT_DELAY },
 		{ "report-interval", required_argument, NULL, OPT_INTERVAL },
+		{ "pin", required_argument, NULL, OPT_PIN },
+		{ "puk", required_argument, NULL, OPT_PUK },
+		{ "touch", required_argument, NULL, OPT_TOUCH },
+		{ "model", required_argument, NULL, OPT_MODEL },
+		{ "state", required_argument, NULL, OPT_STATE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -133,6 +237,9 @@ parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->serial = DEFAULT_SERIAL;
 	o->report_interval_ms = SIM_REPORT_INTERVAL_MS;
+	o->touch = SIM_TOUCH_AFTER;
+	o->touch_ms = SIM_TOUCH_DEFAULT_MS;
+	o->model = PIV_MODEL_C;
 	while ((c = getopt_long(argc, argv, "s:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -140,6 +247,33 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SERIAL:
 			o->serial = optarg;
+			o->serial_given = 1;
+			break;
+		case OPT_PIN:
+			if (check_pin("--pin", optarg) == -1)
+				return -1;
+			o->pin = optarg;
+			break;
+		case OPT_PUK:
+			if (check_pin("--puk", optarg) == -1)
+				return -1;
+			o->puk = optarg;
+			break;
+		case OPT_TOUCH:
+			if (parse_touch(optarg, o) == -1)
+				return -1;
+			break;
+		case OPT_MODEL:
+			if (parse_model(optarg, o) == -1)
+				return -1;
+			break;
+		case OPT_STATE:
+			if (*optarg == '\0') {
+				fprintf(stderr, "openloop-sim: --state wants a "
+				    "file name\n");
+				return -1;
+			}
+			o->state_path = optarg;
 			break;
 		case OPT_DELAY:
 			if (parse_ms("--processing-delay", optarg, MAX_DELAY_MS,
@@ -178,6 +312,118 @@ parse_options(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	return 0;
+}
+
+/* --- the PIV applet's state ---------------------------------------------- */
+
+static const char *
+model_name(enum piv_model m)
+{
+	return m == PIV_MODEL_A ? "A" : "C";
+}
+
+/* An existing state file is the device: options that describe a fresh
+ * device must not contradict it.  0 or -1 (said why). */
+static int
+check_loaded(struct options *o, const struct piv_state *st)
+{
+	if (o->serial_given &&
+	    strncmp(o->serial, st->serial, PIV_SERIAL_MAX) != 0) {
+		fprintf(stderr, "openloop-sim: %s belongs to the device with "
+		    "serial %s, not %s\n", o->state_path, st->serial,
+		    o->serial);
+		return -1;
+	}
+	if (o->model_given && o->model != st->model) {
+		fprintf(stderr, "openloop-sim: %s holds a model %s device, "
+		    "not model %s\n", o->state_path, model_name(st->model),
+		    model_name(o->model));
+		return -1;
+	}
+	if (!o->serial_given && st->serial[0] != '\0') {
+		/* the USB serial is the device's */
+		memcpy(o->serial_buf, st->serial, sizeof(o->serial_buf) - 1);
+		o->serial_buf[sizeof(o->serial_buf) - 1] = '\0';
+		o->serial = o->serial_buf;
+	}
+	if (o->pin != NULL || o->puk != NULL)
+		ol_log(OL_LOG_INFO, "PIV: --pin/--puk ignored: %s keeps the "
+		    "device's own", o->state_path);
+	return 0;
+}
+
+/*
+ * The state the applet starts with: FILE if it exists, else a fresh
+ * device made from the options (and written to FILE at once, so that a
+ * path that cannot be written fails now rather than at the first
+ * change).  0, or -1 for exit status 2 (said why; a malformed file is
+ * left as it is).
+ */
+static int
+load_state(struct options *o, struct piv_state *st)
+{
+	int r;
+
+	if (o->state_path != NULL) {
+		r = piv_state_load(o->state_path, st);
+		if (r == OL_OK) {
+			if (check_loaded(o, st) == -1)
+				return -1;
+			ol_log(OL_LOG_INFO, "PIV: state loaded from %s (model "
+			    "%s, %s)", o->state_path, model_name(st->model),
+			    st->pin_set ? "PIN set" : "no PIN");
+			return 0;
+		}
+		if (r != OL_ERR_NO_DEVICE) {
+			fprintf(stderr, "openloop-sim: cannot use the state "
+			    "file %s: %s; it is left untouched\n",
+			    o->state_path, r == OL_ERR_PROTOCOL ?
+			    "not a valid openloop-sim state" : ol_strerror(r));
+			return -1;
+		}
+	}
+	piv_state_init(st, o->model, o->serial);
+	if (o->pin != NULL) {
+		if (piv_pin_format(o->pin, st->pin) != OL_OK)
+			return -1;
+		st->pin_set = 1;
+		st->pin_tries = PIV_PIN_TRIES;
+	}
+	if (o->puk != NULL && piv_pin_format(o->puk, st->puk) != OL_OK)
+		return -1;
+	if (o->state_path != NULL) {
+		if ((r = piv_state_save(o->state_path, st)) != OL_OK) {
+			fprintf(stderr, "openloop-sim: cannot write the state "
+			    "file %s: %s\n", o->state_path, ol_strerror(r));
+			return -1;
+		}
+		ol_log(OL_LOG_INFO, "PIV: fresh device saved to %s",
+		    o->state_path);
+	}
+	ol_log(OL_LOG_INFO, "PIV: fresh device, model %s, %s",
+	    model_name(st->model), st->pin_set ? "PIN set" : "no PIN");
+	return 0;
+}
+
+static void
+log_touch(const struct options *o)
+{
+	switch (o->touch) {
+	case SIM_TOUCH_APPROVE:
+		ol_log(OL_LOG_INFO, "PIV: touch requests are approved at once");
+		break;
+	case SIM_TOUCH_AFTER:
+		ol_log(OL_LOG_INFO, "PIV: touch requests are approved after "
+		    "%d ms", o->touch_ms);
+		break;
+	case SIM_TOUCH_DENY:
+		ol_log(OL_LOG_INFO, "PIV: touch requests are denied");
+		break;
+	case SIM_TOUCH_NEVER:
+		ol_log(OL_LOG_INFO, "PIV: touch requests are never answered "
+		    "(the host must cancel)");
+		break;
+	}
 }
 
 /* --- glue between the parts ---------------------------------------------- */
@@ -264,6 +510,8 @@ main(int argc, char **argv)
 	struct sim sim;
 	struct sim_server_hooks hooks;
 	struct sim_ctaphid_opts dopts;
+	struct sim_card_config ccfg;
+	struct piv_state *st = NULL;
 	int r, status = EXIT_FAILURE;
 
 	memset(&sim, 0, sizeof(sim));
@@ -281,7 +529,25 @@ main(int argc, char **argv)
 		ol_log(OL_LOG_CRITICAL, "signals: %s", strerror(errno));
 		goto fail;
 	}
-	if ((r = sim_card_new(&sim.card)) != OL_OK) {
+	if ((st = malloc(sizeof(*st))) == NULL) {
+		ol_log(OL_LOG_CRITICAL, "out of memory");
+		goto fail;
+	}
+	if (load_state(&o, st) == -1) {
+		status = EXIT_USAGE;
+		goto fail;
+	}
+	sim_card_config_init(&ccfg);
+	ccfg.touch = o.touch;
+	ccfg.touch_ms = o.touch_ms;
+	ccfg.piv = st;
+	ccfg.piv_state_path = o.state_path;
+	r = sim_card_new_config(&ccfg, &sim.card);
+	/* the card has its own copy */
+	piv_state_clear(st);
+	free(st);
+	st = NULL;
+	if (r != OL_OK) {
 		ol_log(OL_LOG_CRITICAL, "card: %s", ol_strerror(r));
 		goto fail;
 	}
@@ -315,12 +581,17 @@ main(int argc, char **argv)
 	ol_log(OL_LOG_INFO, "firmware %d.%d.%d, processing delay %d ms, "
 	    "report interval %d ms", SIM_FW_MAJOR, SIM_FW_MINOR, SIM_FW_BUILD,
 	    o.processing_delay_ms, o.report_interval_ms);
+	log_touch(&o);
 	status = run(&sim);
 fail:
 	/* the device first: it joins the worker, which uses the card */
 	sim_ctaphid_free(&sim.dev);
 	sim_server_free(&sim.srv);
 	sim_card_free(&sim.card);
+	if (st != NULL) {
+		piv_state_clear(st);
+		free(st);
+	}
 	if (sim.sigfd != -1)
 		close(sim.sigfd);
 	return status;

@@ -1,8 +1,9 @@
 /*
  * The simulated card: ISO 7816-4 APDU parsing, the card-level commands
- * (SELECT, GET CHALLENGE) and the table of applets SELECT can reach.
- * Every command error is a status word; only misuse of the API returns
- * an OL_ERR_* code.
+ * (SELECT, GET CHALLENGE, GET RESPONSE), command chaining and response
+ * splitting for applets, the user-presence wait, and the table of applets
+ * SELECT can reach.  Every command error is a status word; only misuse of
+ * the API returns an OL_ERR_* code.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -18,10 +19,17 @@
 
 #include "ol_err.h"
 #include "ol_log.h"
+#include "piv_applet.h"
+#include "piv_state.h"
 #include "sim_card.h"
+#include "timeutil.h"
 
 #define INS_SELECT        0xa4
 #define INS_GET_CHALLENGE 0x84
+#define INS_GET_RESPONSE  0xc0
+
+#define SHORT_RESPONSE_MAX 256   /* what one short Le can ask for */
+#define TOUCH_POLL_MS      10
 
 #define SELECT_BY_AID     0x04
 #define AID_MIN_PARTIAL   5   /* a RID: the shortest partial DF name we match */
@@ -35,27 +43,73 @@ struct rbuf {
 	size_t len;
 };
 
-/* An applet SELECT can reach by AID.  The PIV applet joins applets[] in a
- * later issue; until then every AID is unknown and SELECT answers 6A82. */
+/* An applet SELECT can reach by AID.  Applets see whole commands (the
+ * card assembles chains) and write whole responses (the card splits
+ * them); they answer SIM_SW_INS_NOT_SUPPORTED for what they do not know. */
 struct applet {
 	const char *name;
 	const uint8_t *aid;
 	size_t aid_len;
-	uint16_t (*select)(sim_card_t *, const struct sim_apdu *, struct rbuf *);
-	/* SIM_SW_INS_NOT_SUPPORTED lets the card try its own commands */
-	uint16_t (*process)(sim_card_t *, const struct sim_apdu *, struct rbuf *);
+	uint16_t (*select)(sim_card_t *, const struct sim_apdu *,
+	    struct sim_resp *);
+	uint16_t (*process)(sim_card_t *, const struct sim_apdu *,
+	    struct sim_resp *);
 };
 
-static const struct applet *const applets[] = {
-	NULL /* terminator */
+/* A command chain being received (ISO 7816-4 section 5.3.3). */
+struct chain {
+	int active;
+	uint8_t cla, ins, p1, p2;   /* cla without the chaining bit */
+	size_t len;
+	uint8_t buf[SIM_CHAIN_MAX];
 };
 
 struct sim_card {
 	atomic_int status;   /* enum sim_card_status; read by the CTAPHID thread */
 	/* set by sim_card_cancel(), cleared by sim_card_arm(); read by
-	 * commands that wait for a touch (none until --touch exists) */
+	 * sim_card_wait_touch() */
 	atomic_int cancel;
+	enum sim_touch_mode touch;
+	int touch_ms;
 	const struct applet *selected;
+	piv_applet_t *piv;
+	struct chain chain;
+	/* the response of the last applet command, sent in pieces: bytes
+	 * [resp_off, resp_len) wait for GET RESPONSE */
+	size_t resp_len;
+	size_t resp_off;
+	uint8_t resp[SIM_RESP_MAX];
+	/* the command assembled from a chain */
+	struct sim_apdu whole;
+};
+
+/* --- the applets --------------------------------------------------------- */
+
+static uint16_t
+piv_select(sim_card_t *card, const struct sim_apdu *apdu,
+    struct sim_resp *resp)
+{
+	return piv_applet_select(card->piv, apdu, resp);
+}
+
+static uint16_t
+piv_process(sim_card_t *card, const struct sim_apdu *apdu,
+    struct sim_resp *resp)
+{
+	return piv_applet_process(card->piv, apdu, resp);
+}
+
+static const struct applet piv = {
+	.name = "PIV",
+	.aid = piv_aid,
+	.aid_len = PIV_AID_LEN,
+	.select = piv_select,
+	.process = piv_process,
+};
+
+static const struct applet *const applets[] = {
+	&piv,
+	NULL /* terminator */
 };
 
 /* --- APDU parsing (ISO 7816-4 section 5.1, cases 1 to 4E) ------------ */
@@ -140,6 +194,55 @@ rbuf_put_sw(struct rbuf *r, uint16_t sw)
 	r->buf[r->len++] = (uint8_t)sw;
 }
 
+static int
+sw_is_error(uint16_t sw)
+{
+	return (sw >> 8) >= 0x64 && (sw >> 8) <= 0x6f;
+}
+
+static void
+resp_drop(sim_card_t *card)
+{
+	explicit_bzero(card->resp, card->resp_len);
+	card->resp_len = 0;
+	card->resp_off = 0;
+}
+
+/*
+ * Sends what is left of the applet's response: as much as the command
+ * may take, and 61xx while more waits.  A short command takes at most
+ * 256 bytes (fewer if its Le says so); an extended one all of it, as far
+ * as one CTAPHID message reaches.
+ */
+static uint16_t
+resp_send(sim_card_t *card, const struct sim_apdu *apdu, uint16_t sw,
+    struct rbuf *r)
+{
+	size_t left, n, limit;
+
+	left = card->resp_len - card->resp_off;
+	limit = rbuf_room(r);
+	if (!apdu->extended) {
+		n = apdu->ne == 0 ? SHORT_RESPONSE_MAX : apdu->ne;
+		if (n > SHORT_RESPONSE_MAX)
+			n = SHORT_RESPONSE_MAX;
+		if (n < limit)
+			limit = n;
+	}
+	n = left < limit ? left : limit;
+	if (n > 0)
+		memcpy(r->buf + r->len, card->resp + card->resp_off, n);
+	r->len += n;
+	card->resp_off += n;
+	left -= n;
+	if (left == 0) {
+		resp_drop(card);
+		return sw;
+	}
+	return (uint16_t)(SIM_SW_BYTES_REMAINING |
+	    (left >= SHORT_RESPONSE_MAX ? 0 : left));
+}
+
 /* --- card-level commands ------------------------------------------------- */
 
 static int
@@ -163,6 +266,28 @@ find_applet(const uint8_t *aid, size_t aid_len)
 			return applets[i];
 	}
 	return NULL;
+}
+
+/* Runs an applet's handler into card->resp and sends the first piece. */
+static uint16_t
+run_applet(sim_card_t *card, uint16_t (*fn)(sim_card_t *,
+    const struct sim_apdu *, struct sim_resp *), const struct sim_apdu *cmd,
+    const struct sim_apdu *apdu, struct rbuf *r)
+{
+	struct sim_resp resp;
+	uint16_t sw;
+
+	resp.buf = card->resp;
+	resp.cap = sizeof(card->resp);
+	resp.len = 0;
+	sw = fn(card, cmd, &resp);
+	card->resp_len = resp.len <= resp.cap ? resp.len : 0;
+	card->resp_off = 0;
+	if (sw_is_error(sw)) {
+		resp_drop(card);
+		return sw;
+	}
+	return resp_send(card, apdu, sw, r);
 }
 
 static uint16_t
@@ -191,9 +316,10 @@ cmd_select(sim_card_t *card, const struct sim_apdu *apdu, struct rbuf *r)
 		    apdu->data, apdu->lc);
 		return SIM_SW_FILE_NOT_FOUND;
 	}
+	if (card->selected != a)
+		ol_log(OL_LOG_INFO, "card: %s applet selected", a->name);
 	card->selected = a;
-	ol_log(OL_LOG_INFO, "card: %s applet selected", a->name);
-	return a->select(card, apdu, r);
+	return run_applet(card, a->select, apdu, apdu, r);
 }
 
 static uint16_t
@@ -221,42 +347,188 @@ cmd_get_challenge(const struct sim_apdu *apdu, struct rbuf *r)
 }
 
 static uint16_t
+cmd_get_response(sim_card_t *card, const struct sim_apdu *apdu,
+    struct rbuf *r)
+{
+	if (apdu->cla & SIM_CLA_CHAINING)
+		return SIM_SW_CHAINING_UNSUPP;
+	if (apdu->p1 != 0 || apdu->p2 != 0)
+		return SIM_SW_INCORRECT_P1P2;
+	if (apdu->lc != 0)
+		return SIM_SW_WRONG_LENGTH;
+	if (card->resp_off >= card->resp_len)
+		return SIM_SW_CONDITIONS; /* nothing is waiting */
+	return resp_send(card, apdu, SIM_SW_OK, r);
+}
+
+/* --- commands for the selected applet ------------------------------------ */
+
+static void
+chain_drop(sim_card_t *card)
+{
+	explicit_bzero(card->chain.buf, card->chain.len);
+	card->chain.len = 0;
+	card->chain.active = 0;
+}
+
+static int
+chain_continues(const struct chain *c, const struct sim_apdu *apdu)
+{
+	return c->active && c->ins == apdu->ins && c->p1 == apdu->p1 &&
+	    c->p2 == apdu->p2 &&
+	    c->cla == (apdu->cla & (uint8_t)~SIM_CLA_CHAINING);
+}
+
+/* One link of a chain: kept until the last one arrives. */
+static uint16_t
+chain_add(sim_card_t *card, const struct sim_apdu *apdu)
+{
+	struct chain *c = &card->chain;
+
+	if (!chain_continues(c, apdu)) {
+		/* a chain of another command replaces an unfinished one */
+		chain_drop(card);
+		c->active = 1;
+		c->cla = apdu->cla & (uint8_t)~SIM_CLA_CHAINING;
+		c->ins = apdu->ins;
+		c->p1 = apdu->p1;
+		c->p2 = apdu->p2;
+	}
+	if (apdu->lc > sizeof(c->buf) - c->len) {
+		ol_log(OL_LOG_INFO, "card: command chain over %d bytes dropped",
+		    SIM_CHAIN_MAX);
+		chain_drop(card);
+		return SIM_SW_NOT_ENOUGH_MEMORY;
+	}
+	if (apdu->lc > 0)
+		memcpy(c->buf + c->len, apdu->data, apdu->lc);
+	c->len += apdu->lc;
+	return SIM_SW_OK;
+}
+
+static uint16_t
+applet_command(sim_card_t *card, const struct sim_apdu *apdu, struct rbuf *r)
+{
+	const struct sim_apdu *cmd = apdu;
+	struct chain *c = &card->chain;
+	uint16_t sw;
+
+	if (apdu->cla & SIM_CLA_CHAINING)
+		return chain_add(card, apdu);
+	if (chain_continues(c, apdu)) {
+		/* the last link: the applet sees one command */
+		if (apdu->lc > sizeof(c->buf) - c->len) {
+			chain_drop(card);
+			return SIM_SW_NOT_ENOUGH_MEMORY;
+		}
+		if (apdu->lc > 0)
+			memcpy(c->buf + c->len, apdu->data, apdu->lc);
+		c->len += apdu->lc;
+		card->whole = *apdu;
+		card->whole.cla = c->cla;
+		card->whole.data = c->buf;
+		card->whole.lc = c->len;
+		cmd = &card->whole;
+	} else if (c->active) {
+		/* another command in between aborts the chain */
+		ol_log(OL_LOG_COMM, "card: unfinished command chain dropped");
+		chain_drop(card);
+	}
+	sw = run_applet(card, card->selected->process, cmd, apdu, r);
+	chain_drop(card);
+	return sw;
+}
+
+static uint16_t
 dispatch(sim_card_t *card, const struct sim_apdu *apdu, struct rbuf *r)
 {
-	uint16_t sw;
+	int interindustry = (apdu->cla & 0x80) == 0;
 
 	if (!cla_supported(apdu->cla))
 		return SIM_SW_CLA_NOT_SUPPORTED;
-	if ((apdu->cla & 0x80) == 0 && apdu->ins == INS_SELECT)
+	if (interindustry && apdu->ins == INS_GET_RESPONSE)
+		return cmd_get_response(card, apdu, r);
+	/* response data not fetched now is lost, as on cards */
+	resp_drop(card);
+	if (interindustry && apdu->ins == INS_SELECT) {
+		chain_drop(card);
 		return cmd_select(card, apdu, r);
-	if (card->selected != NULL) {
-		sw = card->selected->process(card, apdu, r);
-		if (sw != SIM_SW_INS_NOT_SUPPORTED)
-			return sw;
-		r->len = 0;
 	}
-	if ((apdu->cla & 0x80) == 0 && apdu->ins == INS_GET_CHALLENGE)
+	if (interindustry && apdu->ins == INS_GET_CHALLENGE) {
+		chain_drop(card);
 		return cmd_get_challenge(apdu, r);
+	}
+	if (card->selected != NULL)
+		return applet_command(card, apdu, r);
+	if (apdu->cla & SIM_CLA_CHAINING)
+		return SIM_SW_CHAINING_UNSUPP;
 	return SIM_SW_INS_NOT_SUPPORTED;
 }
 
 /* --- public interface ---------------------------------------------------- */
 
-int
-sim_card_new(sim_card_t **out)
+void
+sim_card_config_init(struct sim_card_config *cfg)
 {
-	sim_card_t *card;
+	if (cfg == NULL)
+		return;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->touch = SIM_TOUCH_AFTER;
+	cfg->touch_ms = SIM_TOUCH_DEFAULT_MS;
+	cfg->piv = NULL;
+	cfg->piv_state_path = NULL;
+}
+
+int
+sim_card_new_config(const struct sim_card_config *cfg, sim_card_t **out)
+{
+	struct piv_state *fresh = NULL;
+	const struct piv_state *st;
+	sim_card_t *card = NULL;
+	int r = OL_ERR_ARG;
 
 	if (out == NULL)
 		return OL_ERR_ARG;
 	*out = NULL;
+	if (cfg == NULL || cfg->touch_ms < 0 ||
+	    cfg->touch_ms > SIM_TOUCH_MAX_MS)
+		goto fail;
+	r = OL_ERR_NOMEM;
 	if ((card = calloc(1, sizeof(*card))) == NULL)
-		return OL_ERR_NOMEM;
+		goto fail;
 	atomic_init(&card->status, SIM_CARD_IDLE);
 	atomic_init(&card->cancel, 0);
+	card->touch = cfg->touch;
+	card->touch_ms = cfg->touch_ms;
 	card->selected = NULL;
+	if ((st = cfg->piv) == NULL) {
+		if ((fresh = malloc(sizeof(*fresh))) == NULL)
+			goto fail;
+		piv_state_init(fresh, PIV_MODEL_C, SIM_DEFAULT_SERIAL);
+		st = fresh;
+	}
+	if ((r = piv_applet_new(card, st, cfg->piv_state_path,
+	    &card->piv)) != OL_OK)
+		goto fail;
 	*out = card;
-	return OL_OK;
+	card = NULL;
+	r = OL_OK;
+fail:
+	if (fresh != NULL) {
+		piv_state_clear(fresh);
+		free(fresh);
+	}
+	sim_card_free(&card);
+	return r;
+}
+
+int
+sim_card_new(sim_card_t **out)
+{
+	struct sim_card_config cfg;
+
+	sim_card_config_init(&cfg);
+	return sim_card_new_config(&cfg, out);
 }
 
 void
@@ -264,10 +536,23 @@ sim_card_free(sim_card_t **card)
 {
 	if (card == NULL || *card == NULL)
 		return;
-	/* applet state (keys, PINs) will live here: wipe it */
+	piv_applet_free(&(*card)->piv);
+	/* chained or pending data may hold keys or PINs */
 	explicit_bzero(*card, sizeof(**card));
 	free(*card);
 	*card = NULL;
+}
+
+void
+sim_card_reset(sim_card_t *card)
+{
+	if (card == NULL)
+		return;
+	chain_drop(card);
+	resp_drop(card);
+	card->selected = NULL;
+	if (card->piv != NULL)
+		piv_applet_reset(card->piv);
 }
 
 int
@@ -286,12 +571,16 @@ sim_card_apdu(sim_card_t *card, const uint8_t *capdu, size_t capdu_len,
 	r.buf = rapdu;
 	r.cap = rapdu_cap;
 	r.len = 0;
-	if (sim_apdu_parse(capdu, capdu_len, &apdu) != OL_OK)
+	if (sim_apdu_parse(capdu, capdu_len, &apdu) != OL_OK) {
+		/* a broken APDU still ends a chain and loses pending data */
+		chain_drop(card);
+		resp_drop(card);
 		sw = SIM_SW_WRONG_LENGTH;
-	else
+	} else {
 		sw = dispatch(card, &apdu, &r);
+	}
 	/* error status words (64xx-6Fxx) carry no data */
-	if ((sw >> 8) >= 0x64 && (sw >> 8) <= 0x6f) {
+	if (sw_is_error(sw)) {
 		explicit_bzero(rapdu, r.len);
 		r.len = 0;
 	}
@@ -323,6 +612,47 @@ sim_card_arm(sim_card_t *card)
 		atomic_store(&card->cancel, 0);
 }
 
+enum sim_touch_result
+sim_card_wait_touch(sim_card_t *card)
+{
+	enum sim_touch_result result;
+	int64_t deadline = INT64_MAX;
+	int left = 0;
+
+	if (card == NULL)
+		return SIM_TOUCH_CANCELLED;
+	switch (card->touch) {
+	case SIM_TOUCH_APPROVE:
+		return SIM_TOUCH_APPROVED;
+	case SIM_TOUCH_AFTER:
+		deadline = ol_now_ms() + card->touch_ms;
+		result = SIM_TOUCH_APPROVED;
+		break;
+	case SIM_TOUCH_DENY:
+		/* a user reads the screen before pressing "deny" */
+		deadline = ol_now_ms() + SIM_TOUCH_DENY_MS;
+		result = SIM_TOUCH_DENIED;
+		break;
+	case SIM_TOUCH_NEVER:
+	default:
+		result = SIM_TOUCH_CANCELLED;
+		break;
+	}
+	atomic_store(&card->status, SIM_CARD_UPNEEDED);
+	for (;;) {
+		if (atomic_load(&card->cancel)) {
+			result = SIM_TOUCH_CANCELLED;
+			break;
+		}
+		if (deadline != INT64_MAX && (left = ol_ms_left(deadline)) == 0)
+			break;
+		ol_sleep_ms(deadline == INT64_MAX || left > TOUCH_POLL_MS ?
+		    TOUCH_POLL_MS : left);
+	}
+	atomic_store(&card->status, SIM_CARD_PROCESSING);
+	return result;
+}
+
 /* --- the card as seen by the CTAPHID layer ------------------------------- */
 
 static int
@@ -351,9 +681,16 @@ ops_arm(void *card)
 	sim_card_arm(card);
 }
 
+static void
+ops_reset(void *card)
+{
+	sim_card_reset(card);
+}
+
 const struct sim_card_ops sim_card_ops = {
 	.apdu = ops_apdu,
 	.status = ops_status,
 	.cancel = ops_cancel,
 	.arm = ops_arm,
+	.reset = ops_reset,
 };

@@ -77,6 +77,9 @@ struct sim_ctaphid {
 	struct job job;
 	uint32_t first_cid;
 	uint32_t next_cid;
+	/* the channel of the card's current session: an APDU on another
+	 * channel, or after this one was re-INITed, starts a new one */
+	uint32_t session_cid;
 	uint8_t outq[OUTQ_LEN][CTAPHID_REPORT_LEN];
 	size_t oq_head;
 	size_t oq_len;
@@ -257,6 +260,14 @@ start_apdu(sim_ctaphid_t *dev, uint32_t cid, const uint8_t *msg, size_t len,
 	job->discarded = 0;
 	job->ready_at = now + dev->opts.processing_delay_ms;
 	job->next_keepalive = now + SIM_KEEPALIVE_MS;
+	if (cid != dev->session_cid) {
+		/* a session is a channel: the driver opens a new one on every
+		 * power-up, so this is the card reset it asked for */
+		ol_log(OL_LOG_INFO, "%08x: new card session", (unsigned)cid);
+		if (job->ops->reset != NULL)
+			job->ops->reset(job->card);
+		dev->session_cid = cid;
+	}
 	job->ops->arm(job->card);
 	log_apdu(job, NULL, 0);
 	if ((err = pthread_create(&job->thread, NULL, worker_main, job)) != 0) {
@@ -474,6 +485,10 @@ resync(sim_ctaphid_t *dev, uint32_t cid)
 {
 	struct job *job = &dev->job;
 
+	/* the next APDU, even on this channel, begins a new card session
+	 * (not now: an APDU may still be running on the card) */
+	if (dev->session_cid == cid)
+		dev->session_cid = 0;
 	if (dev->state == DEV_RECEIVING && dev->rx.cid == cid) {
 		ol_log(OL_LOG_INFO, "%08x: resync drops a partial request",
 		    (unsigned)cid);

@@ -7,7 +7,10 @@
  * Time is a parameter (monotonic milliseconds, e.g. ol_now_ms()), so
  * tests can run it on a fake clock.  APDUs run on a worker thread; when
  * the worker finishes, sim_ctaphid_fd() becomes readable and the owner
- * calls sim_ctaphid_tick().  All functions must be called from one thread.
+ * calls sim_ctaphid_tick().  A card session is a channel: the first APDU
+ * of another channel, or after an INIT of this one, resets the card first
+ * (struct sim_card_ops.reset).  All functions must be called from one
+ * thread.
  * Behaviour and the decisions behind it: docs/simulator.md.
  */
 #ifndef OL_SIM_CTAPHID_H

@@ -20,12 +20,22 @@
 #define BUSY_BACKOFF_FIRST_MS 10
 #define BUSY_BACKOFF_MAX_MS   250
 
+/*
+ * After a confirmation went unanswered (cancelled at the user limit),
+ * applications retry: OpenSC retries a signature, pkcs11-tool retries
+ * through another PKCS#11 path, so one command would ask the user four
+ * times, four minutes in all.  A device that asks again this soon is
+ * cancelled at once: the user is asked once.
+ */
+#define UNANSWERED_QUIET_MS   5000
+
 struct ol_ctap {
 	ol_hid_t *hid;
 	struct ol_ctap_opts opts;
 	struct ol_ctap_info info;
 	int have_channel;
 	uint8_t last_error;
+	int64_t quiet_until;    /* see UNANSWERED_QUIET_MS */
 	ol_ctap_upneeded_cb_t *upneeded_cb;
 	void *upneeded_arg;
 };
@@ -165,6 +175,12 @@ recv_init_packet(ol_ctap_t *c, struct rx *rx,
 		}
 		if (pkt->cmd != CTAPHID_KEEPALIVE)
 			return OL_OK;
+		if (pkt->bcnt >= 1 && pkt->data[0] == CTAPHID_STATUS_UPNEEDED &&
+		    ol_now_ms() < c->quiet_until) {
+			ol_log(OL_LOG_INFO, "the device asks for a confirmation "
+			    "again right after one went unanswered; cancelling");
+			return OL_ERR_USER_TIMEOUT;
+		}
 		if (pkt->bcnt >= 1 && pkt->data[0] == CTAPHID_STATUS_UPNEEDED &&
 		    !rx->upneeded_seen) {
 			rx->upneeded_seen = 1;
@@ -399,9 +415,12 @@ ol_ctap_transact(ol_ctap_t *c, uint8_t cmd, const uint8_t *req,
 		break;
 	}
 	if (r == OL_ERR_USER_TIMEOUT) {
-		ol_log(OL_LOG_CRITICAL, "no confirmation on the device within "
-		    "%d s; cancelling", c->opts.user_timeout_ms / 1000);
+		if (ol_now_ms() >= c->quiet_until)
+			ol_log(OL_LOG_CRITICAL, "no confirmation on the device "
+			    "within %d s; cancelling",
+			    c->opts.user_timeout_ms / 1000);
 		cancel_locked(c);
+		c->quiet_until = ol_now_ms() + UNANSWERED_QUIET_MS;
 	}
 	if (r == OL_OK && rx.cmd != cmd) {
 		ol_log(OL_LOG_CRITICAL, "cid %08x: reply is %s, request was %s",

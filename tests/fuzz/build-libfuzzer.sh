@@ -23,8 +23,9 @@ transport="$src/src/transport/ol_err.c $src/src/transport/ol_log.c
 	$src/src/transport/ctaphid_host.c $src/src/transport/timeutil.c
 	$src/src/transport/apdu_log.c"
 driver="$src/src/driver/devname.c $src/src/driver/atr.c
-	$src/src/driver/plist.c $src/src/driver/part10.c"
-sim="$src/src/sim/sim_ctaphid.c $src/src/sim/sim_card.c"
+	$src/src/driver/plist.c $src/src/driver/part10.c $src/src/driver/pinpad.c"
+sim="$src/src/sim/sim_ctaphid.c $src/src/sim/sim_card.c $src/src/sim/tlv.c
+	$src/src/sim/piv_applet.c $src/src/sim/piv_crypto.c $src/src/sim/piv_state.c"
 
 build() { # name sources... [libs]
 	name=$1; shift
@@ -35,7 +36,10 @@ build() { # name sources... [libs]
 build fuzz_devname $driver $transport
 build fuzz_plist $driver $transport
 build fuzz_atr_apdu_log $driver $transport
+build fuzz_pinpad $driver $transport
 build fuzz_ctaphid_host $transport
 build fuzz_sim_card $sim $transport -lcrypto
 build fuzz_sim_ctaphid $sim $transport -lcrypto
+build fuzz_piv_applet $sim $transport -lcrypto
+build fuzz_piv_state $src/src/sim/piv_state.c $transport
 echo "built in $out; run e.g.: $out/fuzz_sim_card -max_total_time=60 $src/tests/fuzz/corpus/sim_card"

@@ -31,9 +31,9 @@ check_grep "APDU whose response spans continuation packets (256 bytes)" \
 bytes=$(printf '%s\n' "$OUT" | sed -n '/^Received/,$p' | tail -n +2 | cut -c1-48 | tr -s ' ' '\n' | grep -c '^[0-9A-F][0-9A-F]$')
 check "256-byte response arrives whole (counted $bytes bytes)" test "$bytes" -eq 256
 
-# Unknown AIDs get 6A82 (the PIV applet arrives with the next issue).
-check_grep "SELECT of an absent applet answers 6A82" 'SW1=0x6A, SW2=0x82' \
-	opensc-tool -r 0 -s '00 A4 04 00 09 A0 00 00 03 08 00 00 10 00 00'
+# Other drivers' probes for applets the device lacks (here OpenPGP) get 6A82.
+check_grep "SELECT of an absent applet (OpenPGP) answers 6A82" 'SW1=0x6A, SW2=0x82' \
+	opensc-tool -r 0 -s '00 A4 04 00 06 D2 76 00 01 24 01'
 
 # Plain PC/SC client: attributes, features, extended APDUs.
 check_grep "reader attributes: vendor and serial" 'serial: OLTEST00042' "$PROBE" "Openloop Virtual" attrs

@@ -579,6 +579,52 @@ test_processing_user_timeout(void **state)
 	user_timeout_case(*state, CTAPHID_STATUS_PROCESSING);
 }
 
+/* The device asks for a touch on the first two PINGs and never gets one. */
+static void
+h_upneeded_twice(struct fake_dev *dev, const struct fake_req *req, void *arg)
+{
+	struct fx *fx = arg;
+
+	note_request(fx, req);
+	if (req->cmd == CTAPHID_PING && fx->nseen++ < 2) {
+		fx->ka_result = fake_keepalives(dev, req->cid,
+		    CTAPHID_STATUS_UPNEEDED, 20, -1);
+		return;
+	}
+	std_reply(fx, dev, req);
+}
+
+/* An application retrying right after an unanswered confirmation is not
+ * made to wait the whole limit again: the retry is cancelled at once. */
+static void
+test_unanswered_not_asked_again(void **state)
+{
+	struct fx *fx = *state;
+	size_t resp_len;
+	int64_t t0, dt;
+	int same;
+
+	fx_start(fx, h_upneeded_twice, 300, BUSY_MS, REPLY_MS);
+	t0 = ol_now_ms();
+	assert_int_equal(ping(fx, 30, 30, &resp_len, &same),
+	    OL_ERR_USER_TIMEOUT);
+	dt = ol_now_ms() - t0;
+	assert_in_range(dt, 300 - 10, 300 + SLACK_MS);
+
+	t0 = ol_now_ms();
+	assert_int_equal(ping(fx, 30, 30, &resp_len, &same),
+	    OL_ERR_USER_TIMEOUT);
+	dt = ol_now_ms() - t0;
+	/* the first keepalive, CANCEL, and the wait for the cancelled
+	 * reply (REPLY_MS): never the 300 ms limit again */
+	assert_true(dt < 300);
+
+	/* requests that need no touch are not affected */
+	assert_ping_ok(fx, 30);
+	fx_check_end(fx);
+	assert_int_equal(fake_dev_ncmd(fx->dev, CTAPHID_CANCEL), 2);
+}
+
 /* CHANNEL_BUSY: the whole request is sent again after a back-off. */
 static void
 h_busy(struct fake_dev *dev, const struct fake_req *req, void *arg)
@@ -1105,6 +1151,7 @@ main(void)
 		FX_TEST(test_keepalive_then_success),
 		FX_TEST(test_upneeded_user_timeout),
 		FX_TEST(test_processing_user_timeout),
+		FX_TEST(test_unanswered_not_asked_again),
 		FX_TEST(test_busy_then_success),
 		FX_TEST(test_busy_forever),
 		FX_TEST(test_lock_held_elsewhere),

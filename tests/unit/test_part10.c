@@ -30,7 +30,7 @@ test_features_list(void **state)
 
 	(void)state;
 	memset(buf, 0xee, sizeof(buf));
-	n = ol_features_list(buf, sizeof(buf));
+	n = ol_features_list(buf, sizeof(buf), 0);
 	assert_int_equal(n, 6);
 	assert_int_equal(buf[0], FEATURE_GET_TLV_PROPERTIES);
 	assert_int_equal(buf[1], 4);
@@ -55,11 +55,37 @@ test_features_list_cap(void **state)
 	(void)state;
 	for (cap = 0; cap < 6; cap++) {
 		memset(buf, 0xee, sizeof(buf));
-		assert_int_equal(ol_features_list(buf, cap), OL_ERR_TOO_LONG);
+		assert_int_equal(ol_features_list(buf, cap, 0), OL_ERR_TOO_LONG);
 		assert_int_equal(buf[0], 0xee);
 	}
-	assert_int_equal(ol_features_list(NULL, 6), OL_ERR_ARG);
-	assert_int_equal(ol_features_list(buf, 6), 6);
+	assert_int_equal(ol_features_list(NULL, 6, 0), OL_ERR_ARG);
+	assert_int_equal(ol_features_list(buf, 6, 0), 6);
+}
+
+/* With the device as PIN pad: VERIFY_PIN_DIRECT and IFD_PIN_PROPERTIES
+ * follow, each with the class 2 code clients compute. */
+static void
+test_features_list_pinpad(void **state)
+{
+	static const uint8_t tags[] = { FEATURE_GET_TLV_PROPERTIES,
+	    FEATURE_VERIFY_PIN_DIRECT, FEATURE_IFD_PIN_PROPERTIES };
+	uint8_t buf[18];
+	uint32_t code;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ol_features_list(buf, 17, 1), OL_ERR_TOO_LONG);
+	assert_int_equal(ol_features_list(buf, sizeof(buf), 1), 18);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(buf[6 * i], tags[i]);
+		assert_int_equal(buf[6 * i + 1], 4);
+		code = (uint32_t)buf[6 * i + 2] << 24 |
+		    (uint32_t)buf[6 * i + 3] << 16 |
+		    (uint32_t)buf[6 * i + 4] << 8 | buf[6 * i + 5];
+		assert_int_equal(code, CCID_CLASS2_CODE(tags[i]));
+	}
+	assert_int_equal(OL_IOCTL_VERIFY_PIN_DIRECT,
+	    CCID_CLASS2_CODE(FEATURE_VERIFY_PIN_DIRECT));
 }
 
 struct parsed {
@@ -101,7 +127,7 @@ le(const uint8_t *v, size_t n)
 static void
 test_properties(void **state)
 {
-	const struct ol_reader_props props = { 0x1209, 0xa1b2, "0.91.0" };
+	const struct ol_reader_props props = { 0x1209, 0xa1b2, "0.91.0", 0 };
 	uint8_t buf[300];
 	struct parsed p;
 	int n;
@@ -147,7 +173,7 @@ test_properties(void **state)
 static void
 test_properties_no_firmware(void **state)
 {
-	struct ol_reader_props props = { 0x20a0, 0x42b2, NULL };
+	struct ol_reader_props props = { 0x20a0, 0x42b2, NULL, 0 };
 	uint8_t buf[64];
 	struct parsed p;
 	int n;
@@ -169,7 +195,7 @@ test_properties_no_firmware(void **state)
 static void
 test_properties_cap(void **state)
 {
-	const struct ol_reader_props props = { 0x1209, 0x0001, "1.2.3" };
+	const struct ol_reader_props props = { 0x1209, 0x0001, "1.2.3", 0 };
 	uint8_t buf[64], ref[64];
 	int full;
 	size_t cap;
@@ -200,7 +226,7 @@ static void
 test_firmware_length_limit(void **state)
 {
 	char fw[300];
-	struct ol_reader_props props = { 1, 2, fw };
+	struct ol_reader_props props = { 1, 2, fw, 0 };
 	uint8_t buf[512];
 	struct parsed p;
 	int n;
@@ -226,6 +252,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_features_list),
 		cmocka_unit_test(test_features_list_cap),
+		cmocka_unit_test(test_features_list_pinpad),
 		cmocka_unit_test(test_properties),
 		cmocka_unit_test(test_properties_no_firmware),
 		cmocka_unit_test(test_properties_cap),

@@ -237,21 +237,76 @@ parse_every_truncation(void **state)
 static void
 select_unknown_aid(void **state)
 {
-	/* the PIV AID, too: there is no applet yet */
-	static const uint8_t piv[] = { 0x00, 0xa4, 0x04, 0x00, 0x09, 0xa0, 0x00,
-	    0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00 };
-	static const uint8_t piv_le[] = { 0x00, 0xa4, 0x04, 0x00, 0x09, 0xa0,
-	    0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x00 };
+	/* OpenPGP and U2F/FIDO: applets this device lacks */
+	static const uint8_t pgp[] = { 0x00, 0xa4, 0x04, 0x00, 0x06, 0xd2, 0x76,
+	    0x00, 0x01, 0x24, 0x01 };
+	static const uint8_t pgp_le[] = { 0x00, 0xa4, 0x04, 0x00, 0x06, 0xd2,
+	    0x76, 0x00, 0x01, 0x24, 0x01, 0x00 };
 	static const uint8_t other_p2[] = { 0x00, 0xa4, 0x04, 0x0c, 0x07, 0xa0,
 	    0x00, 0x00, 0x05, 0x27, 0x21, 0x01 };
 	static const uint8_t by_fid[] = { 0x00, 0xa4, 0x00, 0x0c, 0x02, 0x3f,
 	    0x00 };
+	/* a PIV AID with a wrong byte after the RID, and one too long */
+	static const uint8_t piv_wrong[] = { 0x00, 0xa4, 0x04, 0x00, 0x09, 0xa0,
+	    0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x01 };
+	static const uint8_t piv_long[] = { 0x00, 0xa4, 0x04, 0x00, 0x0c, 0xa0,
+	    0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00, 0x00 };
+	/* four bytes: shorter than a RID, no partial match */
+	static const uint8_t short_aid[] = { 0x00, 0xa4, 0x04, 0x00, 0x04, 0xa0,
+	    0x00, 0x00, 0x03 };
 	sim_card_t *card = *state;
 
-	assert_int_equal(sw_only(card, piv, sizeof(piv)), 0x6a82);
-	assert_int_equal(sw_only(card, piv_le, sizeof(piv_le)), 0x6a82);
+	assert_int_equal(sw_only(card, pgp, sizeof(pgp)), 0x6a82);
+	assert_int_equal(sw_only(card, pgp_le, sizeof(pgp_le)), 0x6a82);
 	assert_int_equal(sw_only(card, other_p2, sizeof(other_p2)), 0x6a82);
 	assert_int_equal(sw_only(card, by_fid, sizeof(by_fid)), 0x6a82);
+	assert_int_equal(sw_only(card, piv_wrong, sizeof(piv_wrong)), 0x6a82);
+	assert_int_equal(sw_only(card, piv_long, sizeof(piv_long)), 0x6a82);
+	assert_int_equal(sw_only(card, short_aid, sizeof(short_aid)), 0x6a82);
+}
+
+/* The PIV applet answers its AID, whole or partial (the RID alone, as
+ * yubico-piv-tool sends it); a failed SELECT leaves it selected. */
+static void
+select_piv(void **state)
+{
+	static const uint8_t piv[] = { 0x00, 0xa4, 0x04, 0x00, 0x09, 0xa0, 0x00,
+	    0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x00 };
+	static const uint8_t rid[] = { 0x00, 0xa4, 0x04, 0x00, 0x05, 0xa0, 0x00,
+	    0x00, 0x03, 0x08 };
+	static const uint8_t full[] = { 0x00, 0xa4, 0x04, 0x00, 0x0b, 0xa0,
+	    0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00 };
+	static const uint8_t no_data[] = { 0x00, 0xa4, 0x04, 0x0c, 0x05, 0xa0,
+	    0x00, 0x00, 0x03, 0x08 };
+	static const uint8_t pgp[] = { 0x00, 0xa4, 0x04, 0x00, 0x06, 0xd2, 0x76,
+	    0x00, 0x01, 0x24, 0x01 };
+	/* GET DATA of the Discovery object: only the PIV applet knows it */
+	static const uint8_t disc[] = { 0x00, 0xcb, 0x3f, 0xff, 0x03, 0x5c,
+	    0x01, 0x7e, 0x00 };
+	sim_card_t *card = *state;
+	size_t rlen;
+
+	assert_int_equal(sw_only(card, disc, sizeof(disc)), 0x6d00);
+	rlen = transmit(card, piv, sizeof(piv), RAPDU_CAP);
+	assert_int_equal(sw_of(rlen), 0x9000);
+	assert_int_equal(rapdu[0], 0x61);
+	assert_int_equal(rapdu[1], rlen - 4);
+	/* 4F: the PIX with its version */
+	assert_int_equal(rapdu[2], 0x4f);
+	assert_int_equal(rapdu[3], 6);
+	assert_memory_equal(rapdu + 4, "\x00\x00\x10\x00\x01\x00", 6);
+	assert_int_equal(sw_of(transmit(card, rid, sizeof(rid), RAPDU_CAP)),
+	    0x9000);
+	assert_int_equal(sw_of(transmit(card, full, sizeof(full), RAPDU_CAP)),
+	    0x9000);
+	assert_int_equal(sw_only(card, no_data, sizeof(no_data)), 0x9000);
+	assert_int_equal(sw_only(card, pgp, sizeof(pgp)), 0x6a82);
+	rlen = transmit(card, disc, sizeof(disc), RAPDU_CAP);
+	assert_int_equal(sw_of(rlen), 0x9000);
+	assert_int_equal(rapdu[0], 0x7e);
+	/* a new session (card reset) deselects it */
+	sim_card_reset(card);
+	assert_int_equal(sw_only(card, disc, sizeof(disc)), 0x6d00);
 }
 
 static void
@@ -425,6 +480,7 @@ main(void)
 		cmocka_unit_test(parse_every_truncation),
 		cmocka_unit_test_setup_teardown(select_unknown_aid, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(select_piv, setup, teardown),
 		cmocka_unit_test_setup_teardown(select_bad_parameters, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(get_challenge_short, setup,

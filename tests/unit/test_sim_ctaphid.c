@@ -45,6 +45,7 @@ struct fake_card {
 	int cancelled;
 	int arms;
 	int calls;
+	int resets;
 	enum sim_card_status status;
 	uint8_t resp[CTAPHID_MAX_MSG];
 	size_t resp_len;
@@ -112,11 +113,22 @@ fake_arm(void *arg)
 	pthread_mutex_unlock(&f->mu);
 }
 
+static void
+fake_reset(void *arg)
+{
+	struct fake_card *f = arg;
+
+	pthread_mutex_lock(&f->mu);
+	f->resets++;
+	pthread_mutex_unlock(&f->mu);
+}
+
 static const struct sim_card_ops fake_ops = {
 	.apdu = fake_apdu,
 	.status = fake_status,
 	.cancel = fake_cancel,
 	.arm = fake_arm,
+	.reset = fake_reset,
 };
 
 /* Waits (really) until the worker sits in the fake card's touch wait. */
@@ -766,8 +778,9 @@ new_request_on_receiving_channel(void **state)
 static void
 apdu_select_unknown_aid(void **state)
 {
-	static const uint8_t sel[] = { 0x00, 0xa4, 0x04, 0x00, 0x09, 0xa0, 0x00,
-	    0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x00 };
+	/* OpenPGP: an applet this device lacks */
+	static const uint8_t sel[] = { 0x00, 0xa4, 0x04, 0x00, 0x06, 0xd2, 0x76,
+	    0x00, 0x01, 0x24, 0x01, 0x00 };
 	struct fx *fx = *state;
 	uint8_t r[CTAPHID_MAX_MSG];
 	uint32_t cid;
@@ -967,6 +980,86 @@ cancel_while_waiting_for_touch(void **state)
 	assert_int_equal(r[0], 0x69);
 	assert_int_equal(r[1], 0x82);
 	assert_int_equal(fx->fake.calls, 1);
+}
+
+/* A card session is a channel: the first APDU of a channel, and the
+ * first after an INIT resync of it, reset the card first. */
+static void
+sessions_follow_channels(void **state)
+{
+	static const uint8_t c[] = { 0x00, 0xca, 0x00, 0x00, 0x00 };
+	static const uint8_t nonce[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	struct fx *fx = *state;
+	uint8_t r[64], cmd;
+	uint32_t a, b, got;
+
+	fx->fake.resp[0] = 0x90;
+	fx->fake.resp[1] = 0x00;
+	fx->fake.resp_len = 2;
+	a = alloc_channel(fx, 0);
+	b = alloc_channel(fx, 0);
+	assert_int_equal(fx->fake.resets, 0); /* INIT alone resets nothing */
+	apdu(fx, a, c, sizeof(c), r, sizeof(r), 0);
+	assert_int_equal(fx->fake.resets, 1);
+	apdu(fx, a, c, sizeof(c), r, sizeof(r), 0);
+	assert_int_equal(fx->fake.resets, 1);
+	apdu(fx, b, c, sizeof(c), r, sizeof(r), 0);
+	assert_int_equal(fx->fake.resets, 2);
+	apdu(fx, a, c, sizeof(c), r, sizeof(r), 0);
+	assert_int_equal(fx->fake.resets, 3);
+	/* INIT on the session's own channel: the next APDU is a new one */
+	feed_msg(fx, a, CTAPHID_INIT, nonce, 8, 0);
+	assert_int_equal(next_msg(fx, &got, &cmd, r, sizeof(r)), 17);
+	assert_int_equal(fx->fake.resets, 3);
+	apdu(fx, a, c, sizeof(c), r, sizeof(r), 0);
+	assert_int_equal(fx->fake.resets, 4);
+	/* INIT of another channel leaves this session alone */
+	feed_msg(fx, b, CTAPHID_INIT, nonce, 8, 0);
+	assert_int_equal(next_msg(fx, &got, &cmd, r, sizeof(r)), 17);
+	apdu(fx, a, c, sizeof(c), r, sizeof(r), 0);
+	assert_int_equal(fx->fake.resets, 4);
+	assert_int_equal(fx->fake.calls, 6);
+}
+
+/* The same with the real card: a PIN verified on one channel is not
+ * verified on the next (the driver opens one per power-up). */
+static void
+sessions_reset_the_real_card(void **state)
+{
+	static const uint8_t sel[] = { 0x00, 0xa4, 0x04, 0x00, 0x09, 0xa0,
+	    0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x00 };
+	static const uint8_t unblock[] = { 0x00, 0x2c, 0x00, 0x80, 0x10,
+	    '1', '2', '3', '4', '5', '6', '7', '8',
+	    '6', '5', '4', '3', '2', '1', 0xff, 0xff };
+	static const uint8_t verify[] = { 0x00, 0x20, 0x00, 0x80, 0x08,
+	    '6', '5', '4', '3', '2', '1', 0xff, 0xff };
+	static const uint8_t status[] = { 0x00, 0x20, 0x00, 0x80 };
+	struct fx *fx = *state;
+	uint8_t r[CTAPHID_MAX_MSG];
+	uint32_t a, b;
+	size_t n;
+
+	a = alloc_channel(fx, 0);
+	b = alloc_channel(fx, 0);
+	n = apdu(fx, a, sel, sizeof(sel), r, sizeof(r), 0);
+	assert_int_equal(r[n - 2], 0x90);
+	/* a fresh device has no PIN: set one with the PUK, then verify */
+	n = apdu(fx, a, unblock, sizeof(unblock), r, sizeof(r), 0);
+	assert_int_equal(r[n - 2] << 8 | r[n - 1], 0x9000);
+	n = apdu(fx, a, verify, sizeof(verify), r, sizeof(r), 0);
+	assert_int_equal(r[n - 2] << 8 | r[n - 1], 0x9000);
+	n = apdu(fx, a, status, sizeof(status), r, sizeof(r), 0);
+	assert_int_equal(r[n - 2] << 8 | r[n - 1], 0x9000);
+	/* channel b: a card reset, no applet selected */
+	n = apdu(fx, b, status, sizeof(status), r, sizeof(r), 0);
+	assert_int_equal(r[n - 2] << 8 | r[n - 1], 0x6d00);
+	n = apdu(fx, b, sel, sizeof(sel), r, sizeof(r), 0);
+	n = apdu(fx, b, status, sizeof(status), r, sizeof(r), 0);
+	assert_int_equal(r[n - 2] << 8 | r[n - 1], 0x63c8);
+	/* back on a: another new session, still not verified */
+	n = apdu(fx, a, sel, sizeof(sel), r, sizeof(r), 0);
+	n = apdu(fx, a, status, sizeof(status), r, sizeof(r), 0);
+	assert_int_equal(r[n - 2] << 8 | r[n - 1], 0x63c8);
 }
 
 static void
@@ -1506,6 +1599,10 @@ main(void)
 		    setup_delay, teardown),
 		cmocka_unit_test_setup_teardown(cancel_while_waiting_for_touch,
 		    setup_fake, teardown),
+		cmocka_unit_test_setup_teardown(sessions_follow_channels,
+		    setup_fake, teardown),
+		cmocka_unit_test_setup_teardown(sessions_reset_the_real_card,
+		    setup_real, teardown),
 		cmocka_unit_test_setup_teardown(touch_completes, setup_fake,
 		    teardown),
 		cmocka_unit_test_setup_teardown(init_resync_drops_running_apdu,

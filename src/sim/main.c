@@ -93,7 +93,8 @@ usage(FILE *f)
 	    "SIGINT removes them and exits.\n"
 	    "\n"
 	    "  -s, --socket PATH           where to listen (required)\n"
-	    "      --serial S              USB serial number (default %s)\n"
+	    "      --serial S              USB serial number, at most 32\n"
+	    "                              characters (default %s)\n"
 	    "      --processing-delay MS   extra time for every APDU "
 	    "(default 0)\n"
 	    "      --report-interval MS    time between input reports, like\n"
@@ -246,6 +247,13 @@ parse_options(int argc, char **argv, struct options *o)
 			o->socket_path = optarg;
 			break;
 		case OPT_SERIAL:
+			/* the PIV state (and the CHUID derived from it) keeps
+			 * 32 characters: longer would be cut silently */
+			if (strlen(optarg) > PIV_SERIAL_MAX) {
+				fprintf(stderr, "openloop-sim: --serial: at most "
+				    "%d characters\n", PIV_SERIAL_MAX);
+				return -1;
+			}
 			o->serial = optarg;
 			o->serial_given = 1;
 			break;

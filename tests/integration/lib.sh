@@ -140,6 +140,30 @@ check_grep() {
 	fi
 }
 
+# check_here NAME CMD...: like check, but CMD runs in this shell, so it
+# may start background processes and set variables
+check_here() {
+	name=$1; shift
+	if "$@" >"$OL_W/check.out" 2>&1; then
+		OL_PASS=$((OL_PASS + 1)); echo "ok - $name"
+	else
+		OL_FAIL=$((OL_FAIL + 1)); echo "not ok - $name"; sed 's/^/    # /' "$OL_W/check.out"
+	fi
+	OUT=$(cat "$OL_W/check.out")
+}
+
+# free_port BASE: a free TCP port on 127.0.0.1 from BASE on (bounded search)
+free_port() {
+	_p=$1
+	for _i in $(seq 200); do
+		if ! ss -Htln "sport = :$_p" 2>/dev/null | grep -q .; then
+			echo "$_p"; return 0
+		fi
+		_p=$((_p + 1))
+	done
+	return 1
+}
+
 ol_summary() {
 	echo "# $(basename "$0"): $OL_PASS passed, $OL_FAIL failed"
 	[ "$OL_FAIL" -eq 0 ]

@@ -26,7 +26,7 @@ check_grep "NSS sees the card's certificate (no password needed to list it)" \
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$OL_W/srv.key" \
 	-out "$OL_W/srv.pem" -subj /CN=127.0.0.1 -days 2 2>/dev/null
 certutil -A -d "sql:$NSSDB" -n srv -t P,, -i "$OL_W/srv.pem"
-port=$((24000 + RANDOM % 1000))
+port=$(free_port 24443) || exit 1
 openssl s_server -accept "127.0.0.1:$port" -cert "$OL_W/srv.pem" -key "$OL_W/srv.key" \
 	-Verify 1 -CAfile "$OL_W/piv-ca.pem" -verify_return_error -www >"$OL_W/srv.log" 2>&1 &
 srv_pid=$!

@@ -72,6 +72,9 @@ ol_bundle_config_load(struct ol_reader_config *cfg, unsigned *log_mask)
 		    cfg->ctap.busy_timeout_ms);
 		cfg->pinpad = ol_plist_get_long(plist, "ifdConfirmOnDevice",
 		    cfg->pinpad) != 0;
+		n = ol_plist_get_long(plist, "ifdHidUsagePage", 0);
+		if (n > 0 && n <= 0xffff)
+			cfg->usage_page = (uint16_t)n;
 		if ((v = ol_plist_get(plist, "ifdVendorID", 0)) != NULL &&
 		    (n = strtol(v, &end, 16)) > 0 && n <= 0xffff && *end == '\0')
 			cfg->vid = (uint16_t)n;

@@ -11,6 +11,7 @@
 #include "ctaphid.h"
 #include "devname.h"
 #include "hid_dev.h"
+#include "hotplug.h"
 #include "ol_err.h"
 #include "ol_log.h"
 #include "reader.h"
@@ -77,12 +78,62 @@ open_handle(ol_reader_t *r, int quiet)
 	    info->minor, info->build);
 	r->firmware_version = (uint32_t)info->major << 24 |
 	    (uint32_t)info->minor << 16 | info->build;
-	if ((serial = ol_hid_serial(r->hid)) != NULL)
+	/* a hotplug reader already has the USB device's serial from sysfs */
+	if ((!ol_reader_is_hotplug(r) || r->serial[0] == '\0') &&
+	    (serial = ol_hid_serial(r->hid)) != NULL)
 		snprintf(r->serial, sizeof(r->serial), "%s", serial);
 	return OL_OK;
 fail:
 	drop_handle(r);
 	return e;
+}
+
+/*
+ * pcscd's usb: names carry bus, address and interface; the node to open
+ * is the hidraw node of that interface, found through sysfs ("/sys", or
+ * $OPENLOOP_SYSFS_ROOT, which the tests point at a fake tree).  Every
+ * interface but the FIDO HID one is refused: pcscd asks for all of them.
+ * On success r->dev.path becomes "/dev/hidrawN" (the usb: path is not
+ * needed again) and r->serial the USB serial.
+ */
+static int
+resolve_usb(ol_reader_t *r, const char *devicename)
+{
+	struct ol_hotplug_result res;
+	const char *root = getenv(OL_HOTPLUG_SYSFS_ENV);
+	char msg[512];
+	int e, n;
+
+	if (root == NULL || root[0] == '\0')
+		root = OL_HOTPLUG_DEFAULT_SYSFS;
+	e = ol_hotplug_find_hidraw(root, &r->dev, r->cfg.usage_page, &res);
+	if (e == OL_ERR_NOMEM)
+		return e;
+	if (e == OL_ERR_ARG) {
+		ol_log(OL_LOG_CRITICAL, "%s: cannot read sysfs at %s: is /sys "
+		    "mounted (or %s set to a wrong directory)?", devicename,
+		    root, OL_HOTPLUG_SYSFS_ENV);
+		return OL_ERR_NO_DEVICE;
+	}
+	ol_hotplug_describe(&r->dev, &res, msg, sizeof(msg));
+	if (e != OL_OK) {
+		/* a sibling interface or an unplugged device is routine; a
+		 * device without any usable FIDO interface is the user's to
+		 * fix */
+		ol_log(res.reason == OL_HOTPLUG_NO_USB_DEVICE ||
+		    res.fido_interface >= 0 ? OL_LOG_INFO : OL_LOG_CRITICAL,
+		    "%s: %s", devicename, msg);
+		return OL_ERR_NO_DEVICE;
+	}
+	n = snprintf(r->dev.path, sizeof(r->dev.path), "/dev/%s", res.node);
+	if (n < 0 || (size_t)n >= sizeof(r->dev.path))
+		return OL_ERR_NO_DEVICE;
+	/* the reader name shows it: a shortened serial is better than none */
+	n = snprintf(r->serial, sizeof(r->serial), "%s", res.serial);
+	if (n < 0)
+		r->serial[0] = '\0';
+	ol_log(OL_LOG_INFO, "%s: %s", devicename, msg);
+	return OL_OK;
 }
 
 int
@@ -110,14 +161,8 @@ ol_reader_open(const char *devicename, const struct ol_reader_config *cfg,
 	}
 	if (r->dev.kind == OL_DEVNAME_LIBUDEV ||
 	    r->dev.kind == OL_DEVNAME_LIBUSB) {
-		/* Finding the FIDO interface's hidraw node of a USB device
-		 * needs the hotplug module, which this build lacks. */
-		ol_log(OL_LOG_CRITICAL, "%s: USB interface %d of %04x:%04x; this "
-		    "build cannot map USB interfaces to hidraw nodes yet, list "
-		    "the /dev/hidrawN node in a reader.conf instead",
-		    devicename, r->dev.interface, r->dev.vid, r->dev.pid);
-		e = OL_ERR_NO_DEVICE;
-		goto fail;
+		if ((e = resolve_usb(r, devicename)) != OL_OK)
+			goto fail;
 	}
 	if ((e = open_handle(r, 0)) != OL_OK)
 		goto fail;

@@ -15,6 +15,8 @@ struct ol_reader_config {
 	struct ol_ctap_opts ctap;
 	uint16_t vid, pid;          /* reported when the node does not say */
 	int pinpad;                 /* the device confirms: see pinpad.h */
+	uint16_t usage_page;        /* HID usage page of the interface to
+	                             * drive; 0 = FIDO (0xF1D0) */
 };
 
 typedef struct ol_reader ol_reader_t;

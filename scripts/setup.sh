@@ -8,7 +8,8 @@ DEPS="build-essential autoconf automake libtool pkg-config
       libpcsclite-dev libssl-dev libcmocka-dev libusb-1.0-0-dev libudev-dev udev
       pcscd pcsc-tools opensc util-linux
       yubico-piv-tool openssl openssh-client openssh-server
-      libnss3-tools gnutls-bin"
+      libnss3-tools gnutls-bin
+      dpkg-dev debhelper lintian"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run this as root (it installs Debian packages and starts a private pcscd)" >&2

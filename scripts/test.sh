@@ -54,5 +54,15 @@ f=$(grep -c '^not ok - ' "$here/build-asan/integration.out" || true)
 grep -q '^integration: [0-9]* passed, 0 failed' "$here/build-asan/integration.out" || [ "$f" -gt 0 ] || f=1
 passed=$((passed + p)); failed=$((failed + f))
 
+echo "== Debian packages: build, lintian, install, integration against the installed driver, purge"
+pkg_rc=0
+"$here/scripts/test-packages.sh" >"$here/build/packages.out" 2>&1 || pkg_rc=$?
+grep -E '^(ok|not ok|# )' "$here/build/packages.out" | sed 's/^/   /'
+if [ "$pkg_rc" -eq 0 ]; then
+	passed=$((passed + 1))
+elif [ "$pkg_rc" -ne 77 ]; then
+	failed=$((failed + 1)); tail -40 "$here/build/packages.out"
+fi
+
 echo "all tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -3,7 +3,9 @@
 # the driver just built, inside the mount namespace run-all.sh made (a tmpfs
 # on /run/pcscd), so the machine's own pcscd is never touched.
 #
-# Needs: top_builddir, top_srcdir.  Provides: ol_setup, ol_start_sim,
+# Needs: top_builddir, top_srcdir.  OL_INSTALLED_DRIVER (a LIBPATH) and
+# OL_INSTALLED_SIM run the tests against installed packages instead of the
+# build tree (scripts/test-packages.sh).  Provides: ol_setup, ol_start_sim,
 # ol_start_pcscd, ol_stop_all, check, check_grep, ol_summary.
 
 : "${top_builddir:?top_builddir not set}"
@@ -25,7 +27,7 @@ ol_setup() {
 	mkdir -p "$OL_W/serial"
 	ln -s ../ifd-openloop.bundle/Contents/Linux/libifdopenloop.so "$OL_W/serial/libifdopenloop.so"
 	OL_SOCK="$OL_W/sim.sock"
-	OL_SIM="$top_builddir/openloop-sim"
+	OL_SIM="${OL_INSTALLED_SIM:-$top_builddir/openloop-sim}"
 }
 
 ol_wait_for() { # path timeout_tenths
@@ -57,12 +59,16 @@ ol_add_reader() {
 	cat >"$OL_W/reader.conf.d/openloop-$(echo "$1" | tr -c 'A-Za-z0-9\n' _)" <<CONF
 FRIENDLYNAME "$1"
 DEVICENAME unix:$2
-LIBPATH $OL_W/serial/libifdopenloop.so
+LIBPATH ${OL_INSTALLED_DRIVER:-$OL_W/serial/libifdopenloop.so}
 CONF
 }
 
 # ol_set_plist KEY VALUE: changes a setting in the test bundle's Info.plist
 ol_set_plist() {
+	if [ -n "${OL_INSTALLED_DRIVER:-}" ]; then
+		echo "ol_set_plist $1: not with OL_INSTALLED_DRIVER (it would edit the installed conffile)" >&2
+		return 1
+	fi
 	sed -i "/<key>$1<\/key>/{n;s|<string>.*</string>|<string>$2</string>|}" "$OL_BUNDLE/Info.plist"
 }
 

@@ -100,7 +100,8 @@ static int
 resolve_usb(ol_reader_t *r, const char *devicename)
 {
 	struct ol_hotplug_result res;
-	const char *root = getenv(OL_HOTPLUG_SYSFS_ENV);
+	/* secure_getenv: ignored in a setuid or otherwise secure context */
+	const char *root = secure_getenv(OL_HOTPLUG_SYSFS_ENV);
 	char msg[512];
 	int e, n;
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "devname.h"
+#include "hexutil.h"
 #include "ol_err.h"
 
 #define USB_PREFIX      "usb:"
@@ -47,18 +48,6 @@ static const char why_long[] =
 static const char why_path[] =
     "device path contains control characters";
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly four hex digits, as pcscd prints them with %04x. */
 static int
 parse_hex4(const char **p, uint16_t *out)
@@ -67,7 +56,7 @@ parse_hex4(const char **p, uint16_t *out)
 	int i, d;
 
 	for (i = 0; i < 4; i++) {
-		d = hexval((*p)[i]);
+		d = ol_hexval((*p)[i]);
 		if (d < 0)
 			return -1;
 		v = (v << 4) | (unsigned)d;

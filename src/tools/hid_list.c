@@ -19,6 +19,7 @@
 
 #include "hid_descriptor.h"
 #include "hid_list.h"
+#include "hexutil.h"
 #include "ol_err.h"
 
 #ifndef OL_DEFAULT_VID
@@ -42,18 +43,6 @@ static struct usb_id claimed[MAX_IDS];
 static size_t n_claimed;
 static char claimed_text[MAX_IDS * 11];
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "VVVV:PPPP" at s; 0 on success */
 static int
 parse_id(const char *s, struct usb_id *id)
@@ -62,14 +51,14 @@ parse_id(const char *s, struct usb_id *id)
 	int i, h;
 
 	for (i = 0; i < 4; i++) {
-		if ((h = hexval(s[i])) < 0)
+		if ((h = ol_hexval(s[i])) < 0)
 			return -1;
 		v = v << 4 | (unsigned)h;
 	}
 	if (s[4] != ':')
 		return -1;
 	for (i = 5; i < 9; i++) {
-		if ((h = hexval(s[i])) < 0)
+		if ((h = ol_hexval(s[i])) < 0)
 			return -1;
 		p = p << 4 | (unsigned)h;
 	}

@@ -21,9 +21,10 @@ cflags="-g -O1 -fsanitize=fuzzer,address,undefined -include $config_h
 transport="$src/src/transport/ol_err.c $src/src/transport/ol_log.c
 	$src/src/transport/ctaphid.c $src/src/transport/hid_dev.c
 	$src/src/transport/ctaphid_host.c $src/src/transport/timeutil.c
-	$src/src/transport/apdu_log.c"
+	$src/src/transport/apdu_log.c $src/src/transport/hexutil.c"
 driver="$src/src/driver/devname.c $src/src/driver/atr.c
-	$src/src/driver/plist.c $src/src/driver/part10.c $src/src/driver/pinpad.c"
+	$src/src/driver/plist.c $src/src/driver/part10.c $src/src/driver/pinpad.c
+	$src/src/driver/hid_descriptor.c"
 sim="$src/src/sim/sim_ctaphid.c $src/src/sim/sim_card.c $src/src/sim/tlv.c
 	$src/src/sim/piv_applet.c $src/src/sim/piv_crypto.c $src/src/sim/piv_state.c"
 
@@ -37,6 +38,7 @@ build fuzz_devname $driver $transport
 build fuzz_plist $driver $transport
 build fuzz_atr_apdu_log $driver $transport
 build fuzz_pinpad $driver $transport
+build fuzz_hid_descriptor $driver $transport
 build fuzz_ctaphid_host $transport
 build fuzz_sim_card $sim $transport -lcrypto
 build fuzz_sim_ctaphid $sim $transport -lcrypto

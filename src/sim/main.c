@@ -1,6 +1,6 @@
 /*
  * openloop-sim: a virtual Openloop on a unix socket, for the driver's
- * tests.  This file only wires the parts together: options, signals and
+ * tests, or on the gadget side of a real USB HID function (/dev/hidgN).  This file only wires the parts together: options, signals and
  * the loop.  What is simulated: docs/simulator.md.
  */
 #ifdef HAVE_CONFIG_H
@@ -24,6 +24,7 @@
 #include "piv_state.h"
 #include "sim_card.h"
 #include "sim_ctaphid.h"
+#include "sim_hidg.h"
 #include "sim_server.h"
 #include "timeutil.h"
 
@@ -39,6 +40,7 @@
 
 struct options {
 	const char *socket_path;
+	const char *hidg_path;
 	const char *serial;
 	int serial_given;
 	char serial_buf[PIV_SERIAL_MAX + 1];  /* a state file's serial */
@@ -58,7 +60,8 @@ struct options {
 struct sim {
 	sim_card_t *card;
 	sim_ctaphid_t *dev;
-	sim_server_t *srv;
+	sim_server_t *srv;   /* --socket */
+	sim_hidg_t *hg;      /* --hidg */
 	int sigfd;
 	int stop;
 };
@@ -86,15 +89,22 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: openloop-sim --socket PATH [options]\n"
+	    "       openloop-sim --hidg /dev/hidgN [options]\n"
 	    "\n"
 	    "A virtual Openloop security key: CTAPHID with APDUs in vendor\n"
 	    "command 0x70, on a SOCK_SEQPACKET socket with hidraw's report\n"
 	    "layout.  Creates PATH, PATH.lock and PATH.serial; SIGTERM or\n"
 	    "SIGINT removes them and exits.\n"
 	    "\n"
-	    "  -s, --socket PATH           where to listen (required)\n"
+	    "  -s, --socket PATH           where to listen\n"
+	    "      --hidg /dev/hidgN       serve the gadget side of a USB HID\n"
+	    "                              function instead (configfs f_hid,\n"
+	    "                              report_length 64); exactly one of\n"
+	    "                              --socket and --hidg\n"
 	    "      --serial S              USB serial number, at most 32\n"
-	    "                              characters (default %s)\n"
+	    "                              characters (default %s); with\n"
+	    "                              --hidg only the PIV applet's, the\n"
+	    "                              USB one is the gadget's string\n"
 	    "      --processing-delay MS   extra time for every APDU "
 	    "(default 0)\n"
 	    "      --report-interval MS    time between input reports, like\n"
@@ -126,7 +136,8 @@ usage(FILE *f)
 	    "  -V, --version               version\n"
 	    "\n"
 	    "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure,\n"
-	    "2 on bad options, an unusable socket path or state file.\n",
+	    "2 on bad options, an unusable socket path, gadget node or state\n"
+	    "file.\n",
 	    DEFAULT_SERIAL, SIM_REPORT_INTERVAL_MS, SIM_TOUCH_DEFAULT_MS);
 }
 
@@ -217,9 +228,10 @@ static int
 parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_SERIAL = 256, OPT_DELAY, OPT_INTERVAL, OPT_PIN, OPT_PUK,
-	    OPT_TOUCH, OPT_MODEL, OPT_STATE };
+	    OPT_TOUCH, OPT_MODEL, OPT_STATE, OPT_HIDG };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "hidg", required_argument, NULL, OPT_HIDG },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "processing-delay", required_argument, NULL, OPT_DELAY },
 		{ "report-interval", required_argument, NULL, OPT_INTERVAL },
@@ -245,6 +257,9 @@ parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 's':
 			o->socket_path = optarg;
+			break;
+		case OPT_HIDG:
+			o->hidg_path = optarg;
 			break;
 		case OPT_SERIAL:
 			/* the PIV state (and the CHUID derived from it) keeps
@@ -314,8 +329,9 @@ parse_options(int argc, char **argv, struct options *o)
 		    "Try 'openloop-sim --help'.\n", argv[optind]);
 		return -1;
 	}
-	if (o->socket_path == NULL) {
-		fprintf(stderr, "openloop-sim: --socket PATH is required\n"
+	if ((o->socket_path == NULL) == (o->hidg_path == NULL)) {
+		fprintf(stderr, "openloop-sim: give exactly one of --socket "
+		    "PATH and --hidg /dev/hidgN\n"
 		    "Try 'openloop-sim --help'.\n");
 		return -1;
 	}
@@ -457,7 +473,10 @@ on_input_report(void *arg, const uint8_t report[CTAPHID_REPORT_LEN])
 {
 	struct sim *sim = arg;
 
-	sim_server_broadcast(sim->srv, report);
+	if (sim->hg != NULL)
+		sim_hidg_send(sim->hg, report);
+	else
+		sim_server_broadcast(sim->srv, report);
 }
 
 static void
@@ -500,12 +519,17 @@ static int
 run(struct sim *sim)
 {
 	int64_t now;
+	int timeout, r;
 
 	while (!sim->stop) {
 		now = ol_now_ms();
 		sim_ctaphid_tick(sim->dev, now);
-		if (sim_server_run_once(sim->srv,
-		    sim_ctaphid_next_timeout(sim->dev, now)) != OL_OK)
+		timeout = sim_ctaphid_next_timeout(sim->dev, now);
+		if (sim->hg != NULL)
+			r = sim_hidg_run_once(sim->hg, timeout);
+		else
+			r = sim_server_run_once(sim->srv, timeout);
+		if (r != OL_OK)
 			return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
@@ -517,6 +541,7 @@ main(int argc, char **argv)
 	struct options o;
 	struct sim sim;
 	struct sim_server_hooks hooks;
+	struct sim_hidg_hooks hhooks;
 	struct sim_ctaphid_opts dopts;
 	struct sim_card_config ccfg;
 	struct piv_state *st = NULL;
@@ -559,17 +584,29 @@ main(int argc, char **argv)
 		ol_log(OL_LOG_CRITICAL, "card: %s", ol_strerror(r));
 		goto fail;
 	}
-	hooks.report = on_output_report;
-	hooks.ready = on_ready;
-	hooks.arg = &sim;
-	if ((r = sim_server_new(&hooks, &sim.srv)) != OL_OK) {
-		ol_log(OL_LOG_CRITICAL, "server: %s", ol_strerror(r));
-		goto fail;
-	}
-	if (sim_server_listen(sim.srv, o.socket_path, o.serial) != OL_OK) {
-		/* sim_server_listen() has said why */
-		status = EXIT_USAGE;
-		goto fail;
+	if (o.hidg_path != NULL) {
+		hhooks.report = on_output_report;
+		hhooks.ready = on_ready;
+		hhooks.arg = &sim;
+		if (sim_hidg_open(o.hidg_path, &hhooks, &sim.hg) != OL_OK) {
+			/* sim_hidg_open() has said why */
+			status = EXIT_USAGE;
+			goto fail;
+		}
+	} else {
+		hooks.report = on_output_report;
+		hooks.ready = on_ready;
+		hooks.arg = &sim;
+		if ((r = sim_server_new(&hooks, &sim.srv)) != OL_OK) {
+			ol_log(OL_LOG_CRITICAL, "server: %s", ol_strerror(r));
+			goto fail;
+		}
+		if (sim_server_listen(sim.srv, o.socket_path, o.serial) !=
+		    OL_OK) {
+			/* sim_server_listen() has said why */
+			status = EXIT_USAGE;
+			goto fail;
+		}
 	}
 	memset(&dopts, 0, sizeof(dopts));
 	dopts.card_ops = &sim_card_ops;
@@ -582,9 +619,14 @@ main(int argc, char **argv)
 		ol_log(OL_LOG_CRITICAL, "device: %s", ol_strerror(r));
 		goto fail;
 	}
-	if (sim_server_watch(sim.srv, sim.sigfd, on_signal, &sim) != OL_OK ||
-	    sim_server_watch(sim.srv, sim_ctaphid_fd(sim.dev), on_worker_done,
-	    &sim) != OL_OK)
+	if (sim.hg != NULL) {
+		if (sim_hidg_watch(sim.hg, sim.sigfd, on_signal, &sim) !=
+		    OL_OK || sim_hidg_watch(sim.hg, sim_ctaphid_fd(sim.dev),
+		    on_worker_done, &sim) != OL_OK)
+			goto fail;
+	} else if (sim_server_watch(sim.srv, sim.sigfd, on_signal, &sim) !=
+	    OL_OK || sim_server_watch(sim.srv, sim_ctaphid_fd(sim.dev),
+	    on_worker_done, &sim) != OL_OK)
 		goto fail;
 	ol_log(OL_LOG_INFO, "firmware %d.%d.%d, processing delay %d ms, "
 	    "report interval %d ms", SIM_FW_MAJOR, SIM_FW_MINOR, SIM_FW_BUILD,
@@ -595,6 +637,7 @@ fail:
 	/* the device first: it joins the worker, which uses the card */
 	sim_ctaphid_free(&sim.dev);
 	sim_server_free(&sim.srv);
+	sim_hidg_free(&sim.hg);
 	sim_card_free(&sim.card);
 	if (st != NULL) {
 		piv_state_clear(st);

@@ -24,6 +24,7 @@
 #include "ol_log.h"
 #include "apdu_log.h"
 #include "sim_ctaphid.h"
+#include "sim_fido.h"
 
 /* Reports the longest message needs: init packet + 128 continuations. */
 #define MSG_REPORTS_MAX  (CTAPHID_MAX_SEQ + 2)
@@ -385,6 +386,37 @@ expire_rx(sim_ctaphid_t *dev, int64_t now)
 	rx_drop(dev);
 }
 
+/*
+ * CTAPHID_CBOR: answered at once, on the main thread (GetInfo needs no
+ * card and no user), so there is never a running CBOR request for a
+ * CANCEL to stop: a CANCEL during its reassembly drops it like any
+ * request, one after the answer is ignored.
+ */
+static void
+cbor_request(sim_ctaphid_t *dev, uint32_t cid, const uint8_t *msg,
+    size_t len)
+{
+	uint8_t resp[SIM_FIDO_RESP_MAX];
+	size_t rlen;
+	int r;
+
+	if (len == 0) {
+		/* no CTAP2 command byte */
+		send_error(dev, cid, CTAPHID_ERR_INVALID_LEN);
+		return;
+	}
+	ol_log(OL_LOG_INFO, "%08x: CTAP2 %s (%02x)%s", (unsigned)cid,
+	    sim_fido_cmd_name(msg[0]), msg[0],
+	    msg[0] == CTAP2_CMD_GET_INFO ? "" : ": not supported");
+	r = sim_fido_request(msg, len, resp, sizeof(resp), &rlen);
+	if (r != OL_OK) {
+		ol_log(OL_LOG_CRITICAL, "CTAP2 response: %s", ol_strerror(r));
+		send_error(dev, cid, CTAPHID_ERR_OTHER);
+		return;
+	}
+	send_msg(dev, cid, CTAPHID_CBOR, resp, rlen);
+}
+
 static void
 rx_dispatch(sim_ctaphid_t *dev, int64_t now)
 {
@@ -407,9 +439,12 @@ rx_dispatch(sim_ctaphid_t *dev, int64_t now)
 	case CTAPHID_OPENLOOP_APDU:
 		start_apdu(dev, rx->cid, rx->buf, rx->bcnt, now);
 		break;
+	case CTAPHID_CBOR:
+		cbor_request(dev, rx->cid, rx->buf, rx->bcnt);
+		break;
 	default:
-		/* MSG (no U2F: NMSG), LOCK, CBOR (not yet), other vendor
-		 * commands, and KEEPALIVE/ERROR, which hosts never send */
+		/* MSG (no U2F: NMSG), LOCK, other vendor commands, and
+		 * KEEPALIVE/ERROR, which hosts never send */
 		send_error(dev, rx->cid, CTAPHID_ERR_INVALID_CMD);
 		break;
 	}
@@ -539,7 +574,7 @@ cmd_init(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt)
 	resp[13] = SIM_FW_MAJOR;
 	resp[14] = SIM_FW_MINOR;
 	resp[15] = SIM_FW_BUILD;
-	resp[16] = CTAPHID_CAP_WINK | CTAPHID_CAP_NMSG;
+	resp[16] = CTAPHID_CAP_WINK | CTAPHID_CAP_CBOR | CTAPHID_CAP_NMSG;
 	send_msg(dev, pkt->cid, CTAPHID_INIT, resp, sizeof(resp));
 }
 

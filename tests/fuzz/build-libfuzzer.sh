@@ -26,7 +26,8 @@ driver="$src/src/driver/devname.c $src/src/driver/atr.c
 	$src/src/driver/plist.c $src/src/driver/part10.c $src/src/driver/pinpad.c
 	$src/src/driver/hid_descriptor.c"
 sim="$src/src/sim/sim_ctaphid.c $src/src/sim/sim_card.c $src/src/sim/tlv.c
-	$src/src/sim/piv_applet.c $src/src/sim/piv_crypto.c $src/src/sim/piv_state.c"
+	$src/src/sim/piv_applet.c $src/src/sim/piv_crypto.c $src/src/sim/piv_state.c
+	$src/src/sim/sim_fido.c"
 
 build() { # name sources... [libs]
 	name=$1; shift

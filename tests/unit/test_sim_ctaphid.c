@@ -28,6 +28,7 @@
 #include "ol_log.h"
 #include "sim_card.h"
 #include "sim_ctaphid.h"
+#include "sim_fido.h"
 #include "sim_server.h"
 #include "timeutil.h"
 
@@ -424,7 +425,9 @@ init_echoes_nonce(void **state)
 	assert_int_equal(buf[13], 0);
 	assert_int_equal(buf[14], 91);
 	assert_int_equal(buf[15], 0);
-	assert_int_equal(buf[16], CTAPHID_CAP_WINK | CTAPHID_CAP_NMSG);
+	assert_int_equal(buf[16], CTAPHID_CAP_WINK | CTAPHID_CAP_CBOR |
+	    CTAPHID_CAP_NMSG);
+	assert_int_equal(buf[16], 0x0d);
 	/* a second INIT: a fresh channel */
 	assert_int_not_equal(alloc_channel(fx, 0), first);
 }
@@ -575,7 +578,7 @@ ping_too_long(void **state)
 static void
 wink_and_bad_commands(void **state)
 {
-	static const uint8_t bad[] = { CTAPHID_MSG, CTAPHID_LOCK, CTAPHID_CBOR,
+	static const uint8_t bad[] = { CTAPHID_MSG, CTAPHID_LOCK,
 	    CTAPHID_KEEPALIVE, CTAPHID_ERROR, 0x41, 0x7f, 0x00, 0x02 };
 	struct fx *fx = *state;
 	uint8_t buf[64], cmd, one = 1;
@@ -602,6 +605,107 @@ wink_and_bad_commands(void **state)
 		expect_error(fx, cid, CTAPHID_ERR_INVALID_CMD);
 		assert_int_equal(pending(fx), 0);
 	}
+}
+
+/* --- CTAPHID_CBOR: the FIDO2 side ---------------------------------------- */
+
+static void
+cbor_get_info(void **state)
+{
+	static const uint8_t get_info = CTAP2_CMD_GET_INFO;
+	struct fx *fx = *state;
+	uint8_t buf[512], info[SIM_FIDO_RESP_MAX], cmd;
+	uint32_t cid, got;
+	size_t n, info_len;
+
+	cid = alloc_channel(fx, 0);
+	feed_msg(fx, cid, CTAPHID_CBOR, &get_info, 1, 0);
+	n = next_msg(fx, &got, &cmd, buf, sizeof(buf));
+	assert_int_equal(got, cid);
+	assert_int_equal(cmd, CTAPHID_CBOR);
+	assert_int_equal(sim_fido_get_info(info, sizeof(info), &info_len),
+	    OL_OK);
+	/* status CTAP2_OK, then the GetInfo map; over two reports */
+	assert_int_equal(n, 1 + info_len);
+	assert_true(n > CTAPHID_INIT_DATA);
+	assert_int_equal(buf[0], CTAP2_OK);
+	assert_memory_equal(buf + 1, info, info_len);
+	assert_int_equal(pending(fx), 0);
+}
+
+static void
+cbor_other_commands(void **state)
+{
+	static const uint8_t cmds[] = { CTAP2_CMD_MAKE_CREDENTIAL,
+	    CTAP2_CMD_GET_ASSERTION, CTAP2_CMD_CLIENT_PIN, CTAP2_CMD_RESET,
+	    0x0b, 0x40, 0xff };
+	static const uint8_t info_param[] = { CTAP2_CMD_GET_INFO, 0xa0 };
+	struct fx *fx = *state;
+	uint8_t buf[64], cmd, big[300];
+	uint32_t cid, got;
+	size_t i;
+
+	cid = alloc_channel(fx, 0);
+	for (i = 0; i < sizeof(cmds); i++) {
+		feed_msg(fx, cid, CTAPHID_CBOR, &cmds[i], 1, 0);
+		assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)), 1);
+		assert_int_equal(got, cid);
+		assert_int_equal(cmd, CTAPHID_CBOR);
+		assert_int_equal(buf[0], CTAP2_ERR_INVALID_COMMAND);
+	}
+	/* GetInfo takes no parameters */
+	feed_msg(fx, cid, CTAPHID_CBOR, info_param, sizeof(info_param), 0);
+	assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], CTAP2_ERR_INVALID_LENGTH);
+	/* no command byte at all: a CTAPHID error */
+	feed_msg(fx, cid, CTAPHID_CBOR, NULL, 0, 0);
+	expect_error(fx, cid, CTAPHID_ERR_INVALID_LEN);
+	/* a request over continuation packets, answered once at its end */
+	memset(big, 0xa5, sizeof(big));
+	big[0] = CTAP2_CMD_MAKE_CREDENTIAL;
+	feed_msg(fx, cid, CTAPHID_CBOR, big, sizeof(big), 0);
+	assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], CTAP2_ERR_INVALID_COMMAND);
+	assert_int_equal(pending(fx), 0);
+}
+
+static void
+cbor_cancel_and_busy(void **state)
+{
+	static const uint8_t get_info = CTAP2_CMD_GET_INFO;
+	static const uint8_t gc[] = { 0x00, 0x84, 0x00, 0x00, 0x08 };
+	struct fx *fx = *state;  /* processing delay 300 ms */
+	uint8_t big[300], buf[512], cmd;
+	uint32_t a, b, got;
+
+	a = alloc_channel(fx, 0);
+	b = alloc_channel(fx, 0);
+	/* CANCEL during reassembly drops the CBOR request, unanswered */
+	memset(big, 0, sizeof(big));
+	big[0] = CTAP2_CMD_MAKE_CREDENTIAL;
+	feed_init_only(fx, b, CTAPHID_CBOR, big, sizeof(big), 0);
+	feed_msg(fx, b, CTAPHID_CANCEL, NULL, 0, 1);
+	feed_packet(fx, b, CTAPHID_CBOR, big, sizeof(big), 1, 2);
+	sim_ctaphid_tick(fx->dev, 600);
+	assert_int_equal(pending(fx), 0);
+	/* while A's APDU runs, B's GetInfo is refused: one transaction */
+	feed_msg(fx, a, CTAPHID_OPENLOOP_APDU, gc, sizeof(gc), 1000);
+	feed_msg(fx, b, CTAPHID_CBOR, &get_info, 1, 1001);
+	expect_error(fx, b, CTAPHID_ERR_CHANNEL_BUSY);
+	wait_worker(fx);
+	sim_ctaphid_tick(fx->dev, 1300);
+	assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)), 10);
+	assert_int_equal(got, a);
+	/* and answered once the device is free; a CANCEL after it is
+	 * ignored */
+	feed_msg(fx, b, CTAPHID_CBOR, &get_info, 1, 1301);
+	assert_true(next_msg(fx, &got, &cmd, buf, sizeof(buf)) > 1);
+	assert_int_equal(got, b);
+	assert_int_equal(cmd, CTAPHID_CBOR);
+	assert_int_equal(buf[0], CTAP2_OK);
+	feed_msg(fx, b, CTAPHID_CANCEL, NULL, 0, 1302);
+	sim_ctaphid_tick(fx->dev, 1400);
+	assert_int_equal(pending(fx), 0);
 }
 
 static void
@@ -1568,6 +1672,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(wink_and_bad_commands,
 		    setup_real, teardown),
+		cmocka_unit_test_setup_teardown(cbor_get_info, setup_real,
+		    teardown),
+		cmocka_unit_test_setup_teardown(cbor_other_commands, setup_real,
+		    teardown),
+		cmocka_unit_test_setup_teardown(cbor_cancel_and_busy, setup_delay,
+		    teardown),
 		cmocka_unit_test_setup_teardown(bad_length_reports_ignored,
 		    setup_real, teardown),
 		cmocka_unit_test_setup_teardown(bad_seq, setup_real, teardown),

@@ -39,6 +39,7 @@ struct ol_hid {
 	int io_fd;       /* hidraw node or connected socket */
 	int lock_fd;     /* flock target: the node itself, or PATH.lock */
 	int locked;
+	int is_socket;        /* the simulator: no SIGPIPE on its exit */
 	int64_t unlocked_at;  /* ol_now_ms() of the last unlock */
 	char *name;
 	char serial[SERIAL_MAX];
@@ -188,6 +189,7 @@ fail:
 int
 ol_hid_wrap_fds(int io_fd, int lock_fd, const char *name, ol_hid_t **out)
 {
+	struct stat st;
 	ol_hid_t *hid;
 
 	if (out == NULL || io_fd < 0 || name == NULL) {
@@ -208,6 +210,7 @@ ol_hid_wrap_fds(int io_fd, int lock_fd, const char *name, ol_hid_t **out)
 	}
 	/* Non-blocking I/O: every wait goes through poll() with a timeout. */
 	fcntl(io_fd, F_SETFL, fcntl(io_fd, F_GETFL) | O_NONBLOCK);
+	hid->is_socket = fstat(io_fd, &st) == 0 && S_ISSOCK(st.st_mode);
 	hid->io_fd = io_fd;
 	hid->lock_fd = lock_fd;
 	*out = hid;
@@ -331,7 +334,12 @@ ol_hid_write(ol_hid_t *hid, const uint8_t report[OL_HID_REPORT_LEN])
 	buf[0] = 0; /* report ID: the FIDO interface has none */
 	memcpy(buf + 1, report, OL_HID_REPORT_LEN);
 	for (;;) {
-		n = write(hid->io_fd, buf, sizeof(buf));
+		/* A socket whose simulator exited must give EPIPE, not
+		 * kill the program with SIGPIPE. */
+		if (hid->is_socket)
+			n = send(hid->io_fd, buf, sizeof(buf), MSG_NOSIGNAL);
+		else
+			n = write(hid->io_fd, buf, sizeof(buf));
 		if (n == (ssize_t)sizeof(buf))
 			return OL_OK;
 		if (n >= 0)

@@ -51,7 +51,7 @@ peer_main(void *arg)
 			memcpy(rep, "\xff\xff\xff\xff\x86\x00\x11", 7);
 			memcpy(rep + 7, out + 8, CTAPHID_NONCE_LEN);
 			memcpy(rep + 15, "\x00\x00\x00\x01\x02\x00\x5b\x00\x09", 9);
-			if (write(p->fd, rep, sizeof(rep)) < 0)
+			if (send(p->fd, rep, sizeof(rep), MSG_NOSIGNAL) < 0)
 				break;
 			continue;
 		}
@@ -63,7 +63,8 @@ peer_main(void *arg)
 				memset(rep, 0, sizeof(rep));
 				memcpy(rep, p->data + off,
 				    k < sizeof(rep) ? k : sizeof(rep));
-				if (write(p->fd, rep, sizeof(rep)) < 0)
+				if (send(p->fd, rep, sizeof(rep),
+				    MSG_NOSIGNAL) < 0)
 					break;
 			}
 			break;
@@ -111,6 +112,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    5, resp, sizeof(resp), &len);
 	if (len > sizeof(resp))
 		abort();
+	/* The host may give up before sending its request (a slow peer
+	 * under load misses the INIT reply time-out): hang up, so that a
+	 * peer still waiting for that request stops. */
+	shutdown(sv[0], SHUT_RDWR);
 	pthread_join(th, NULL);
 	close(sv[1]);
 	ol_ctap_free(&ctap);

@@ -6,12 +6,21 @@
  *   pcsc-probe READER-SUBSTRING attrs
  *   pcsc-probe READER-SUBSTRING features
  *   pcsc-probe READER-SUBSTRING apdu HEX [HEX...]
+ *   pcsc-probe READER-SUBSTRING loop GAP-MS HEX [HEX...]
+ *
+ * "loop" is an application that survives its reader: it sends the APDUs
+ * in a transaction, over and over with GAP-MS between rounds (so other
+ * clients get the card too), until SIGTERM; on a PC/SC error it
+ * disconnects and waits for a reader to match again.  It prints an
+ * "event:" line (wall-clock ms) when the outcome changes and a summary.
  *
  * Output is line oriented, "key: value", for grep in tests.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <PCSC/reader.h>
 #include <PCSC/winscard.h>
@@ -179,13 +188,204 @@ apdus(int argc, char **argv)
 	}
 }
 
+static volatile sig_atomic_t stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static long long
+now_ms(int clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* one outcome per round: "ok", "sw XXXX" or "FUNCTION: PC/SC error" */
+struct outcome {
+	char what[96];
+	unsigned long count;
+};
+
+#define LOOP_MAX_ROUNDS 200000
+#define LOOP_MAX_KINDS  16
+
+static void
+record(struct outcome *kinds, size_t *nkinds, char *last, const char *what)
+{
+	size_t i;
+
+	if (strcmp(last, what) != 0) {
+		printf("event: %lld %s\n", now_ms(CLOCK_REALTIME), what);
+		fflush(stdout);
+		snprintf(last, sizeof(kinds->what), "%s", what);
+	}
+	for (i = 0; i < *nkinds; i++)
+		if (strcmp(kinds[i].what, what) == 0)
+			break;
+	if (i == *nkinds) {
+		if (*nkinds == LOOP_MAX_KINDS)
+			return;
+		snprintf(kinds[i].what, sizeof(kinds[i].what), "%s", what);
+		kinds[i].count = 0;
+		(*nkinds)++;
+	}
+	kinds[i].count++;
+}
+
+/* find a reader whose name contains WANT and connect; 0 when connected */
+static LONG
+loop_connect(const char *want, char *err, size_t errlen)
+{
+	char readers[4096], *r;
+	DWORD len = sizeof(readers), proto;
+	LONG rv;
+
+	if ((rv = SCardListReaders(ctx, NULL, readers, &len)) !=
+	    SCARD_S_SUCCESS) {
+		snprintf(err, errlen, "SCardListReaders: %s",
+		    pcsc_stringify_error(rv));
+		return rv;
+	}
+	for (r = readers; *r; r += strlen(r) + 1)
+		if (strstr(r, want) != NULL)
+			break;
+	if (*r == '\0') {
+		snprintf(err, errlen, "no reader matching \"%s\"", want);
+		return SCARD_E_UNKNOWN_READER;
+	}
+	if ((rv = SCardConnect(ctx, r, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1,
+	    &card, &proto)) != SCARD_S_SUCCESS)
+		snprintf(err, errlen, "SCardConnect: %s",
+		    pcsc_stringify_error(rv));
+	return rv;
+}
+
+static int
+loop(const char *want, int argc, char **argv)
+{
+	static unsigned char cmd[16][300], resp[70000];
+	static long long round_ms[LOOP_MAX_ROUNDS];
+	struct outcome kinds[LOOP_MAX_KINDS];
+	size_t clen[16], nkinds = 0, nok = 0, i;
+	char last[96] = "", what[96];
+	unsigned long rounds = 0;
+	struct timespec gap;
+	long gap_ms;
+	int connected = 0, k;
+	long long t0;
+	DWORD rlen;
+	LONG rv;
+
+	if (argc < 2 || argc > 17) {
+		fprintf(stderr, "loop: GAP-MS and 1 to 16 APDUs\n");
+		return 2;
+	}
+	gap_ms = atol(argv[0]);
+	if (gap_ms < 0 || gap_ms > 60000) {
+		fprintf(stderr, "loop: GAP-MS from 0 to 60000\n");
+		return 2;
+	}
+	gap.tv_sec = gap_ms / 1000;
+	gap.tv_nsec = gap_ms % 1000 * 1000000L;
+	argc--;
+	argv++;
+	for (k = 0; k < argc; k++)
+		clen[k] = parse_hex(argv[k], cmd[k], sizeof(cmd[k]));
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
+	if ((rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL,
+	    &ctx)) != SCARD_S_SUCCESS)
+		die("SCardEstablishContext", rv);
+	while (!stop) {
+		if (!connected) {
+			if (loop_connect(want, what, sizeof(what)) !=
+			    SCARD_S_SUCCESS) {
+				record(kinds, &nkinds, last, what);
+				nanosleep(&(struct timespec){ 0, 50000000 },
+				    NULL);
+				continue;
+			}
+			connected = 1;
+		}
+		t0 = now_ms(CLOCK_MONOTONIC);
+		rounds++;
+		if ((rv = SCardBeginTransaction(card)) != SCARD_S_SUCCESS) {
+			snprintf(what, sizeof(what), "SCardBeginTransaction: %s",
+			    pcsc_stringify_error(rv));
+			goto failed;
+		}
+		snprintf(what, sizeof(what), "ok");
+		for (k = 0; k < argc; k++) {
+			rlen = sizeof(resp);
+			if ((rv = SCardTransmit(card, SCARD_PCI_T1, cmd[k],
+			    clen[k], NULL, resp, &rlen)) != SCARD_S_SUCCESS) {
+				snprintf(what, sizeof(what), "SCardTransmit: %s",
+				    pcsc_stringify_error(rv));
+				goto failed;
+			}
+			if (rlen < 2 || resp[rlen - 2] != 0x90 ||
+			    resp[rlen - 1] != 0x00) {
+				snprintf(what, sizeof(what), "sw %02X%02X",
+				    rlen < 2 ? 0 : resp[rlen - 2],
+				    rlen < 2 ? 0 : resp[rlen - 1]);
+				break;
+			}
+		}
+		if ((rv = SCardEndTransaction(card, SCARD_LEAVE_CARD)) !=
+		    SCARD_S_SUCCESS) {
+			snprintf(what, sizeof(what), "SCardEndTransaction: %s",
+			    pcsc_stringify_error(rv));
+			goto failed;
+		}
+		if (strcmp(what, "ok") == 0 && nok < LOOP_MAX_ROUNDS)
+			round_ms[nok++] = now_ms(CLOCK_MONOTONIC) - t0;
+		record(kinds, &nkinds, last, what);
+		if (gap_ms > 0)
+			nanosleep(&gap, NULL);
+		continue;
+failed:
+		/* the handle is stale once the reader went away: start over */
+		record(kinds, &nkinds, last, what);
+		SCardDisconnect(card, SCARD_LEAVE_CARD);
+		connected = 0;
+	}
+	if (connected)
+		SCardDisconnect(card, SCARD_LEAVE_CARD);
+	SCardReleaseContext(ctx);
+	printf("rounds: %lu\n", rounds);
+	for (i = 0; i < nkinds; i++)
+		printf("outcome: %lu %s\n", kinds[i].count, kinds[i].what);
+	if (nok > 0) {
+		qsort(round_ms, nok, sizeof(round_ms[0]), cmp_ll);
+		printf("ms per ok round: min %lld, median %lld, max %lld\n",
+		    round_ms[0], round_ms[(nok - 1) / 2], round_ms[nok - 1]);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: pcsc-probe READER attrs|features|apdu HEX...\n");
+		fprintf(stderr, "usage: pcsc-probe READER attrs|features|apdu|loop HEX...\n");
 		return 2;
 	}
+	if (strcmp(argv[2], "loop") == 0)
+		return loop(argv[1], argc - 3, argv + 3);
 	connect_reader(argv[1]);
 	if (strcmp(argv[2], "attrs") == 0)
 		attrs();

@@ -107,5 +107,27 @@ check "pcscd survived the unplug mid-exchange" kill -0 "$OL_PCSCD_PID"
 ol_start_sim || exit 1
 sleep 1.5
 check_grep "replugged: APDUs work again" 'sw: 9000' "$PROBE" Openloop apdu '00 84 00 00 08'
+
+# --- 7. an application that keeps going: pcsc-probe's loop (GET CHALLENGE
+# in a transaction, reconnecting after an error) across an unplug and a
+# replug.  Errors while the device is away, never a wrong answer, and
+# answers again once it is back.
+"$PROBE" Openloop loop 0 '00 84 00 00 08' > "$OL_W/loop.out" 2>&1 &
+loop_pid=$!
+sleep 1
+ol_stop_pid "$OL_SIM_PID"
+sleep 1.5
+ol_start_sim || exit 1
+sleep 2
+kill -TERM "$loop_pid"; wait "$loop_pid"; loop_rc=$?
+sed 's/^/    | /' "$OL_W/loop.out"
+loop_ok() { # the outcome sequence: ok, then errors, then ok again
+	grep '^event: ' "$OL_W/loop.out" | awk '{ $1 = ""; $2 = ""; sub(/^  /, ""); print }' >"$OL_W/loop.seq" &&
+	[ "$(head -1 "$OL_W/loop.seq")" = ok ] && [ "$(tail -1 "$OL_W/loop.seq")" = ok ] &&
+	[ "$(grep -vc '^ok$' "$OL_W/loop.seq")" -ge 1 ]
+}
+check "loop client: ok, errors while unplugged, ok after the replug" loop_ok
+check "loop client: no wrong status word, and it exited cleanly" \
+	sh -c "[ $loop_rc -eq 0 ] && ! grep -q '^outcome: [0-9]* sw ' '$OL_W/loop.out'"
 check "no driver crash or sanitizer report in pcscd's log" sh -c "! grep -Eq 'Segmentation|AddressSanitizer|runtime error' '$OL_W/pcscd.log'"
 ol_summary

@@ -15,20 +15,20 @@
 # Environment:
 #   top_builddir, top_srcdir   default: build/ and the clone
 #   OL_VM_CACHE    kernel cache, outside the clone (/var/cache/ifd-openloop-vm)
-#   OL_VM_STAGE    last stage to run in the guest: boot, udev, pcscd, piv (all)
+#   OL_VM_STAGE    last stage to run in the guest: boot, udev, pcscd, piv, fido, unplug (all)
 #   OL_VM_TIMEOUT  seconds for the whole guest run (default 480)
 #   OL_VM_ACCEL    qemu -accel value (default tcg; kvm where it works)
 #   OL_KEEP=1      keep the work directory (logs, initramfs)
-# Needs (Debian): qemu-system-x86 busybox-static cpio kmod, plus what the
-# guest runs from the host: udev pcscd pcsc-tools opensc yubico-piv-tool
-# openssl acl (fido2-tools for the FIDO stage).
+# Needs (Debian; scripts/setup.sh --vm installs them): qemu-system-x86
+# busybox-static cpio kmod, plus what the guest runs from the host: udev
+# pcscd pcsc-tools opensc yubico-piv-tool openssl acl libccid fido2-tools.
 
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir/build}" && pwd)
 CACHE=${OL_VM_CACHE:-/var/cache/ifd-openloop-vm}
-STAGE=${OL_VM_STAGE:-piv}
+STAGE=${OL_VM_STAGE:-unplug}
 TIMEOUT=${OL_VM_TIMEOUT:-480}
 ACCEL=${OL_VM_ACCEL:-tcg}
 
@@ -46,12 +46,27 @@ ldd "$BUSYBOX" >/dev/null 2>&1 && die "/bin/busybox is dynamically linked: apt-g
 # --- 1. the kernel: Debian's, cached outside the clone by package version ---
 # linux-image-amd64 is a metapackage; the kernel is its dependency
 # linux-image-X.Y.Z-N-amd64.  The cache key is that package's name and version.
-kernel_prepare() {
-	local pkg ver dir tmp
+kernel_resolve() {
 	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -1)
+	ver=
 	if [ -n "$pkg" ]; then
 		ver=$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')
+	fi
+}
+
+kernel_download() { # into the current directory
+	apt-get -o APT::Sandbox::User=root download -q "$pkg=$ver" >&2
+}
+
+kernel_prepare() {
+	local pkg ver dir tmp
+	kernel_resolve
+	if { [ -z "$pkg" ] || [ -z "$ver" ] || [ "$ver" = "(none)" ]; } &&
+		! ls -d "$CACHE"/linux-image-*/.ok >/dev/null 2>&1; then
+		note "linux-image-amd64 unresolved and nothing cached: apt-get update"
+		apt-get update -q >&2 || true
+		kernel_resolve
 	fi
 	if [ -z "$pkg" ] || [ -z "${ver:-}" ] || [ "$ver" = "(none)" ]; then
 		# offline or no package lists: the newest kernel already cached
@@ -66,7 +81,14 @@ kernel_prepare() {
 		note "fetching $pkg $ver into $KDIR"
 		mkdir -p "$CACHE"
 		tmp=$(mktemp -d "$CACHE/.dl.XXXXXX")
-		(cd "$tmp" && apt-get -o APT::Sandbox::User=root download -q "$pkg=$ver") >&2
+		if ! (cd "$tmp" && kernel_download); then
+			# stale package lists name a kernel the archive no longer has
+			note "download failed: apt-get update, then again"
+			apt-get update -q >&2 || true
+			kernel_resolve
+			KDIR="$CACHE/${pkg}_$ver"
+			(cd "$tmp" && kernel_download) || die "cannot download $pkg $ver"
+		fi
 		mkdir -p "$tmp/root"
 		dpkg-deb -x "$tmp"/*.deb "$tmp/root"
 		rm -f "$tmp"/*.deb

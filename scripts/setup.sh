@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs what ifd-openloop needs on Debian 12 and builds it in ./build.
 # Used by demo.sh and test.sh; safe to run again.
+#   --vm   also what the full-system test in a QEMU guest needs
+#          (make check-vm; tests/vm/README.md)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -9,7 +11,11 @@ DEPS="build-essential autoconf automake libtool pkg-config
       pcscd pcsc-tools opensc util-linux
       yubico-piv-tool openssl openssh-client openssh-server
       libnss3-tools gnutls-bin
-      dpkg-dev debhelper lintian"
+      dpkg-dev debhelper lintian libccid"
+# the guest of tests/vm runs the host's own binaries: fido2-tools and acl
+# are used in the guest, the rest builds and boots it
+VM_DEPS="qemu-system-x86 busybox-static cpio kmod acl fido2-tools"
+[ "${1:-}" = --vm ] && DEPS="$DEPS $VM_DEPS"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run this as root (it installs Debian packages and starts a private pcscd)" >&2

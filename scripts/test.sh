@@ -2,10 +2,11 @@
 # Quick start, part 2: set up, then run every test: unit tests (cmocka),
 # fuzz-target replays and install/export checks (make check), integration
 # tests against a real pcscd, and make check again under AddressSanitizer
-# + UndefinedBehaviorSanitizer.
+# + UndefinedBehaviorSanitizer, the Debian packages, and the full-system
+# test in a QEMU guest (make check-vm).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-"$here/scripts/setup.sh"
+"$here/scripts/setup.sh" --vm
 
 passed=0
 failed=0
@@ -63,6 +64,14 @@ if [ "$pkg_rc" -eq 0 ]; then
 elif [ "$pkg_rc" -ne 77 ]; then
 	failed=$((failed + 1)); tail -40 "$here/build/packages.out"
 fi
+
+echo "== full-system test: a USB device in a QEMU guest, udev, pcscd hotplug, FIDO side by side, unplug (make check-vm)"
+make -C "$here/build" check-vm >"$here/build/vm.out" 2>&1 || true
+grep -E '^(ok|not ok|# )' "$here/build/vm.out" | grep -v '^#   ' | sed 's/^/   /'
+p=$(grep -c '^ok - ' "$here/build/vm.out" || true)
+f=$(grep -c '^not ok - ' "$here/build/vm.out" || true)
+grep -q '^# run-vm.sh: [0-9]* passed, 0 failed' "$here/build/vm.out" || [ "$f" -gt 0 ] || { f=1; tail -30 "$here/build/vm.out"; }
+passed=$((passed + p)); failed=$((failed + f))
 
 echo "all tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

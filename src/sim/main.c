@@ -206,6 +206,19 @@ parse_model(const char *s, struct options *o)
 	return 0;
 }
 
+/* --serial: a USB serial string a real device could have; hosts show it
+ * in reader names and logs */
+static int
+serial_is_printable(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
 /* --pin and --puk: the card's own rule, so that VERIFY agrees */
 static int
 check_pin(const char *opt, const char *s)
@@ -267,6 +280,12 @@ parse_options(int argc, char **argv, struct options *o)
 			if (strlen(optarg) > PIV_SERIAL_MAX) {
 				fprintf(stderr, "openloop-sim: --serial: at most "
 				    "%d characters\n", PIV_SERIAL_MAX);
+				return -1;
+			}
+			if (!serial_is_printable(optarg)) {
+				fprintf(stderr, "openloop-sim: --serial: use "
+				    "letters, digits and punctuation only "
+				    "(printable ASCII, no spaces)\n");
 				return -1;
 			}
 			o->serial = optarg;

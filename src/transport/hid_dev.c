@@ -90,6 +90,20 @@ read_line_file(const char *path, char *buf, size_t cap)
 	return OL_OK;
 }
 
+/*
+ * The serial comes from the device (its USB serial string) or from a file
+ * beside the socket, and ends up in logs and in the reader's attributes:
+ * anything but printable ASCII becomes '?', so a device cannot write
+ * control characters or forged lines into pcscd's log.
+ */
+static void
+sanitize_serial(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
 /* hidraw: HID_UNIQ of /sys/class/hidraw/hidrawN/device/uevent is the
  * USB serial string the kernel read from the device. */
 static void
@@ -248,6 +262,7 @@ ol_hid_open(const char *name, ol_hid_t **out)
 			    sizeof((*out)->serial));
 	} else
 		hidraw_serial(name, (*out)->serial, sizeof((*out)->serial));
+	sanitize_serial((*out)->serial);
 	ol_log(OL_LOG_INFO, "opened %s (serial %s)", name,
 	    (*out)->serial[0] ? (*out)->serial : "unknown");
 	return OL_OK;

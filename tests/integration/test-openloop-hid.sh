@@ -190,4 +190,15 @@ check_grep "fake sysfs: another vendor's FIDO key is listed as such" \
 	'FIDO device, not an ID this build claims' \
 	sh -c 'OPENLOOP_HID_SYSFS_ROOT="$1" "$2" list; test $? -eq 1' _ "$R4" "$HID"
 
+# a device whose serial string carries a terminal escape sequence: shown
+# with '?' in place of the control bytes, never sent to the terminal
+R5="$OL_W/root5"
+esc_serial=$(printf 'OL\033[2J\033]0;x\007')
+fake_usb "$R5" 1-5 1209 0001 6 "$esc_serial"; fake_iface "$R5" 1-5 0 03
+fake_hidraw "$R5" 1-5 0 0 1209 0001 "$esc_serial" "$FIDO_DESC"
+check_grep "fake sysfs: control bytes of a device's serial are shown as '?'" \
+	'serial: +OL\?\[2J\?\]0;x\?' env OPENLOOP_HID_SYSFS_ROOT="$R5" "$HID" list
+check "... and no escape byte reaches the terminal" \
+	sh -c '! printf "%s" "$1" | od -An -c | grep -q "033"' _ "$OUT"
+
 ol_summary

@@ -486,6 +486,18 @@ test_serial_and_name(void **state)
 	assert_non_null(ol_hid_name(s->hid[0]));
 	assert_string_equal(ol_hid_name(s->hid[0]), s->name);
 
+	/* a serial with a space, control characters and non-ASCII bytes:
+	 * only printable ASCII reaches the logs */
+	path_join(p, sizeof(p), s->path, ".serial");
+	write_file(p, "OL 1\t2\033[31m\xc3\xa9\n");
+	assert_int_equal(ol_hid_open(s->name, &h), OL_OK);
+	cfd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_non_null(ol_hid_serial(h));
+	assert_string_equal(ol_hid_serial(h), "OL?1?2?[31m??");
+	ol_hid_close(&h);
+	if (cfd >= 0)
+		close(cfd);
+
 	/* no PATH.serial: the backend does not know the serial */
 	path_join(p, sizeof(p), s->dir, "/t.sock");
 	fd = listen_at(p, 1);

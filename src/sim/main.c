@@ -22,6 +22,7 @@
 #include "ol_log.h"
 #include "piv_applet.h"
 #include "piv_state.h"
+#include "printable.h"
 #include "sim_card.h"
 #include "sim_ctaphid.h"
 #include "sim_hidg.h"
@@ -206,19 +207,6 @@ parse_model(const char *s, struct options *o)
 	return 0;
 }
 
-/* --serial: a USB serial string a real device could have; hosts show it
- * in reader names and logs */
-static int
-serial_is_printable(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
-			return 0;
-	return 1;
-}
-
 /* --pin and --puk: the card's own rule, so that VERIFY agrees */
 static int
 check_pin(const char *opt, const char *s)
@@ -282,7 +270,7 @@ parse_options(int argc, char **argv, struct options *o)
 				    "%d characters\n", PIV_SERIAL_MAX);
 				return -1;
 			}
-			if (!serial_is_printable(optarg)) {
+			if (!ol_is_printable_token(optarg)) {
 				fprintf(stderr, "openloop-sim: --serial: use "
 				    "letters, digits and punctuation only "
 				    "(printable ASCII, no spaces)\n");

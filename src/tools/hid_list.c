@@ -21,6 +21,7 @@
 #include "hid_list.h"
 #include "hexutil.h"
 #include "ol_err.h"
+#include "printable.h"
 
 #ifndef OL_DEFAULT_VID
 #define OL_DEFAULT_VID 0x1209
@@ -152,17 +153,6 @@ read_file(const char *path, char *buf, size_t cap)
 	return total;
 }
 
-/* Strings from the device (product, serial) are shown on a terminal:
- * anything but printable ASCII becomes '?', so a device cannot send
- * escape sequences to it. */
-static void
-make_printable(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-			*s = '?';
-}
-
 /* First line of an attribute file into out, made printable; 0 on
  * success. */
 static int
@@ -173,7 +163,7 @@ read_attr(const char *path, char *out, size_t cap)
 	if (read_file(path, buf, sizeof(buf)) < 0)
 		return -1;
 	buf[strcspn(buf, "\r\n")] = '\0';
-	make_printable(buf);
+	ol_make_printable(buf, 1);
 	if (snprintf(out, cap, "%s", buf) < 0)
 		return -1;
 	return 0;
@@ -223,10 +213,10 @@ parse_uevent(const char *path, struct hid_list_node *n)
 			n->have_ids = 1;
 		} else if (strncmp(line, "HID_NAME=", 9) == 0) {
 			snprintf(n->product, sizeof(n->product), "%s", line + 9);
-			make_printable(n->product);
+			ol_make_printable(n->product, 1);
 		} else if (strncmp(line, "HID_UNIQ=", 9) == 0) {
 			snprintf(n->serial, sizeof(n->serial), "%s", line + 9);
-			make_printable(n->serial);
+			ol_make_printable(n->serial, 0);
 		}
 	}
 }

@@ -20,6 +20,7 @@
 #include <linux/hidraw.h>
 
 #include "hid_dev.h"
+#include "printable.h"
 #include "ol_err.h"
 #include "ol_log.h"
 #include "timeutil.h"
@@ -88,20 +89,6 @@ read_line_file(const char *path, char *buf, size_t cap)
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return OL_OK;
-}
-
-/*
- * The serial comes from the device (its USB serial string) or from a file
- * beside the socket, and ends up in logs and in the reader's attributes:
- * anything but printable ASCII becomes '?', so a device cannot write
- * control characters or forged lines into pcscd's log.
- */
-static void
-sanitize_serial(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
-			*s = '?';
 }
 
 /* hidraw: HID_UNIQ of /sys/class/hidraw/hidrawN/device/uevent is the
@@ -262,7 +249,8 @@ ol_hid_open(const char *name, ol_hid_t **out)
 			    sizeof((*out)->serial));
 	} else
 		hidraw_serial(name, (*out)->serial, sizeof((*out)->serial));
-	sanitize_serial((*out)->serial);
+	/* from the device, bound for logs and the reader's attributes */
+	ol_make_printable((*out)->serial, 0);
 	ol_log(OL_LOG_INFO, "opened %s (serial %s)", name,
 	    (*out)->serial[0] ? (*out)->serial : "unknown");
 	return OL_OK;

@@ -215,8 +215,10 @@ cmp_ll(const void *a, const void *b)
 }
 
 /* one outcome per round: "ok", "sw XXXX" or "FUNCTION: PC/SC error" */
+#define OUTCOME_LEN 96
+
 struct outcome {
-	char what[96];
+	char what[OUTCOME_LEN];
 	unsigned long count;
 };
 
@@ -231,7 +233,7 @@ record(struct outcome *kinds, size_t *nkinds, char *last, const char *what)
 	if (strcmp(last, what) != 0) {
 		printf("event: %lld %s\n", now_ms(CLOCK_REALTIME), what);
 		fflush(stdout);
-		snprintf(last, sizeof(kinds->what), "%s", what);
+		snprintf(last, OUTCOME_LEN, "%s", what);
 	}
 	for (i = 0; i < *nkinds; i++)
 		if (strcmp(kinds[i].what, what) == 0)
@@ -281,7 +283,7 @@ loop(const char *want, int argc, char **argv)
 	static long long round_ms[LOOP_MAX_ROUNDS];
 	struct outcome kinds[LOOP_MAX_KINDS];
 	size_t clen[16], nkinds = 0, nok = 0, i;
-	char last[96] = "", what[96];
+	char last[OUTCOME_LEN] = "", what[OUTCOME_LEN];
 	unsigned long rounds = 0;
 	struct timespec gap;
 	long gap_ms;

@@ -419,7 +419,7 @@ IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
 			    "(%lu bytes)", (unsigned long)TxLength);
 			return IFD_COMMUNICATION_ERROR;
 		}
-		e = ol_reader_verify_on_device(s->reader, RxBuffer,
+		e = ol_reader_verify_on_device(s->reader, &pv, RxBuffer,
 		    RxBuffer != NULL ? RxLength : 0, &len);
 		slot_put(s);
 		if (e != OL_OK)

@@ -286,33 +286,55 @@ ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
 	return OL_OK;
 }
 
-int
-ol_reader_verify_on_device(ol_reader_t *r, uint8_t *rapdu, size_t rapdu_cap,
-    size_t *rapdu_len)
+/* One step of the keypad VERIFY: (OL_OK and a status word) or an error. */
+static int
+pad_send(ol_reader_t *r, const struct ol_pad_step *step, uint16_t *sw)
 {
-	/* PIV: VERIFY with P1 = FF resets the PIN's security status */
-	static const uint8_t logout[] = { 0x00, 0x20, 0xff, 0x80 };
 	uint8_t resp[64];
 	size_t len = 0;
-	int e;
+	int old, e;
+
+	*sw = 0;
+	/* the application's time-out, within the reader's own limit
+	 * (ifdUserConfirmationTimeout) */
+	old = ol_ctap_set_user_timeout(r->ctap, 0);
+	if (step->user_timeout_s > 0 &&
+	    step->user_timeout_s < (unsigned)old / 1000)
+		(void)ol_ctap_set_user_timeout(r->ctap,
+		    (int)step->user_timeout_s * 1000);
+	else
+		(void)ol_ctap_set_user_timeout(r->ctap, old);
+	e = ol_reader_transmit(r, step->apdu, step->apdu_len, resp,
+	    sizeof(resp), &len);
+	(void)ol_ctap_set_user_timeout(r->ctap, old);
+	if (e == OL_OK)
+		*sw = (uint16_t)(resp[len - 2] << 8 | resp[len - 1]);
+	return e;
+}
+
+int
+ol_reader_verify_on_device(ol_reader_t *r, const struct ol_pin_verify *req,
+    uint8_t *rapdu, size_t rapdu_cap, size_t *rapdu_len)
+{
+	struct ol_pad_step step;
+	struct ol_pad pad;
+	uint16_t sw = 0;
+	int more, e;
 
 	*rapdu_len = 0;
 	if (r->hid == NULL)
 		return OL_ERR_GONE;
 	if (rapdu_cap < 2)
 		return OL_ERR_TOO_LONG;
-	/* A PIN verified earlier by another application (blind signing)
-	 * would let this one sign without the touch it chose: forget it. */
-	if ((e = ol_reader_transmit(r, logout, sizeof(logout), resp,
-	    sizeof(resp), &len)) != OL_OK)
-		return e;
-	/* Nothing else to send: without a verified PIN the device asks for
-	 * a touch at every private-key operation.  The application now
-	 * counts as logged in; its signatures wait for the user. */
-	ol_log(OL_LOG_INFO, "PIN entry deferred to the device: each "
-	    "private-key operation waits for a confirmation on it");
-	rapdu[0] = 0x90;
-	rapdu[1] = 0x00;
+	more = ol_pad_start(&pad, req, &step);
+	while (more) {
+		e = pad_send(r, &step, &sw);
+		more = ol_pad_answer(&pad, e, sw, &step);
+	}
+	if (pad.err != OL_OK)
+		return pad.err;
+	rapdu[0] = (uint8_t)(pad.sw >> 8);
+	rapdu[1] = (uint8_t)pad.sw;
 	*rapdu_len = 2;
 	return OL_OK;
 }

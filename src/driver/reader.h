@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ctaphid_host.h"
+#include "pinpad.h"
 
 struct ol_reader_config {
 	struct ol_ctap_opts ctap;
@@ -53,11 +54,11 @@ int ol_reader_transmit(ol_reader_t *reader, const uint8_t *capdu,
     size_t capdu_len, uint8_t *rapdu, size_t rapdu_cap, size_t *rapdu_len);
 
 /* A keypad VERIFY (PIN_VERIFY_STRUCTURE already parsed): the device
- * itself confirms each private-key operation, so the reader resets the
- * PIN's security status (PIV logout) and answers 90 00 without sending a
- * PIN.  OL_ERR_GONE without a device. */
-int ol_reader_verify_on_device(ol_reader_t *reader, uint8_t *rapdu,
-    size_t rapdu_cap, size_t *rapdu_len);
+ * verifies the PIN on its own screen (pinpad.h, ol_pad_*); rapdu gets the
+ * pad's status word.  OL_ERR_GONE without a device. */
+int ol_reader_verify_on_device(ol_reader_t *reader,
+    const struct ol_pin_verify *req, uint8_t *rapdu, size_t rapdu_cap,
+    size_t *rapdu_len);
 
 const char *ol_reader_serial(const ol_reader_t *reader); /* may be NULL */
 /* "major.minor.build" of the device firmware, from CTAPHID INIT */

@@ -73,12 +73,25 @@ enum challenge {
 	CHAL_MUTUAL,     /* we sent an encrypted witness: expect it decrypted */
 };
 
+/*
+ * The PIN's security status, and the dual mode's two ways to reach it
+ * (docs/simulator.md, "The dual mode"): the PIN sent over USB (blind
+ * signing), or verified on the device itself through the reader's PIN pad
+ * (every private-key operation then asks for a touch).
+ */
+enum pin_status {
+	PIN_NOT_VERIFIED,
+	PIN_VERIFIED_USB,
+	PIN_VERIFIED_ON_DEVICE,
+};
+
 struct piv_applet {
 	sim_card_t *card;
 	char *path;               /* --state FILE, or NULL */
 	/* the session: reset by piv_applet_reset() */
-	int pin_verified;
-	int pin_always;           /* a VERIFY since the last use of 9C */
+	enum pin_status pin;
+	int pin_always;           /* a VERIFY with the PIN since the last
+	                           * use of 9C */
 	int mgm_ok;               /* 9B authenticated */
 	enum challenge chal;
 	uint8_t chal_val[PIV_BLOCK_MAX];
@@ -140,7 +153,7 @@ piv_applet_reset(piv_applet_t *a)
 {
 	if (a == NULL)
 		return;
-	a->pin_verified = 0;
+	a->pin = PIN_NOT_VERIFIED;
 	a->pin_always = 0;
 	a->mgm_ok = 0;
 	chal_clear(a);
@@ -420,7 +433,7 @@ cmd_get_data(struct piv_applet *a, const struct sim_apdu *apdu,
 		build_discovery(&w);
 		goto done;
 	}
-	if (object_needs_pin(tag) && !a->pin_verified)
+	if (object_needs_pin(tag) && a->pin == PIN_NOT_VERIFIED)
 		return SIM_SW_SECURITY_STATUS;
 	o = object_find(a, tag);
 	if (o != NULL && o->len > 0) {
@@ -576,7 +589,7 @@ pin_ref_ok(const struct piv_applet *a, uint8_t ref)
 static void
 pin_forget(struct piv_applet *a)
 {
-	a->pin_verified = 0;
+	a->pin = PIN_NOT_VERIFIED;
 	a->pin_always = 0;
 }
 
@@ -597,6 +610,11 @@ cmd_verify(struct piv_applet *a, const struct sim_apdu *apdu)
 	}
 	if (apdu->p1 != 0x00)
 		return SIM_SW_INCORRECT_P1P2;
+	/* a status query after a verification on the device: verified,
+	 * also on a device that has no PIN to type */
+	if (apdu->p2 == REF_PIN && apdu->lc == 0 &&
+	    a->pin == PIN_VERIFIED_ON_DEVICE)
+		return SIM_SW_OK;
 	if ((sw = pin_ref_ok(a, apdu->p2)) != SIM_SW_OK)
 		return sw;
 	if (apdu->p2 == REF_PUK) {
@@ -607,7 +625,7 @@ cmd_verify(struct piv_applet *a, const struct sim_apdu *apdu)
 		return tries_sw(a->st.puk_tries);
 	}
 	if (apdu->lc == 0) {
-		if (a->pin_verified)
+		if (a->pin != PIN_NOT_VERIFIED)
 			return SIM_SW_OK;
 		return tries_sw(a->st.pin_tries);
 	}
@@ -626,10 +644,55 @@ cmd_verify(struct piv_applet *a, const struct sim_apdu *apdu)
 		    (unsigned)a->st.pin_tries);
 		return commit_sw(a, sw);
 	}
-	a->pin_verified = 1;
+	a->pin = PIN_VERIFIED_USB;
 	a->pin_always = 1;
 	if (a->st.pin_tries != before)
 		return commit_sw(a, SIM_SW_OK);
+	return SIM_SW_OK;
+}
+
+/*
+ * VERIFY ON DEVICE (80 20 00 80, no data): the reader's PIN pad is the
+ * device itself (docs/transport.md, "The device as PIN pad").  The user
+ * types the PIN on the device's screen, or confirms there on a device
+ * without a PIN; nothing secret crosses USB.  A PIN sent over USB earlier
+ * is forgotten first: the application chose the touch mode.
+ */
+static uint16_t
+cmd_verify_on_device(struct piv_applet *a, const struct sim_apdu *apdu)
+{
+	if (apdu->p1 != 0x00 || apdu->p2 != REF_PIN)
+		return SIM_SW_INCORRECT_P1P2;
+	if (apdu->lc != 0)
+		return SIM_SW_WRONG_LENGTH;
+	a->pin_always = 0;
+	if (a->pin == PIN_VERIFIED_ON_DEVICE)
+		return SIM_SW_OK; /* each operation asks for its touch anyway */
+	a->pin = PIN_NOT_VERIFIED;
+	if (a->st.pin_set && a->st.pin_tries == 0)
+		return SIM_SW_AUTH_BLOCKED;
+	ol_log(OL_LOG_INFO, "PIV: waiting for the user to verify on the "
+	    "device (%s)", a->st.pin_set ? "PIN entry" : "confirmation");
+	switch (sim_card_wait_touch(a->card)) {
+	case SIM_TOUCH_APPROVED:
+		break;
+	case SIM_TOUCH_DENIED:
+		ol_log(OL_LOG_INFO, "PIV: verification on the device denied");
+		return SIM_SW_PINPAD_CANCELLED;
+	case SIM_TOUCH_CANCELLED:
+	default:
+		ol_log(OL_LOG_INFO, "PIV: verification on the device "
+		    "cancelled by the host");
+		return SIM_SW_PINPAD_CANCELLED;
+	}
+	ol_log(OL_LOG_INFO, "PIV: verified on the device");
+	a->pin = PIN_VERIFIED_ON_DEVICE;
+	/* the simulated user types the right PIN: the counter is reset as
+	 * by any successful verification */
+	if (a->st.pin_set && a->st.pin_tries != PIV_PIN_TRIES) {
+		a->st.pin_tries = PIV_PIN_TRIES;
+		return commit_sw(a, SIM_SW_OK);
+	}
 	return SIM_SW_OK;
 }
 
@@ -672,7 +735,7 @@ cmd_change_ref(struct piv_applet *a, const struct sim_apdu *apdu)
 	}
 	memcpy(ref, apdu->data + PIV_PIN_MAX, PIV_PIN_MAX);
 	if (apdu->p2 == REF_PIN)
-		a->pin_verified = 1;
+		a->pin = PIN_VERIFIED_USB;
 	ol_log(OL_LOG_INFO, "PIV: %s changed", name);
 	return commit_sw(a, SIM_SW_OK);
 }
@@ -992,24 +1055,27 @@ out:
 }
 
 /*
- * The dual mode: a private-key operation needs the PIN verified in this
- * session, or a touch.  9C (digital signature) needs a VERIFY right
- * before each use and never takes a touch.
+ * The dual mode, the same for all four slots: with the PIN sent over USB
+ * an operation is blind; otherwise (nothing verified, or verified on the
+ * device) the user confirms each one on the screen.  PIV's PIN-always rule
+ * for 9C is a per-use rule: after a PIN sent over USB, one VERIFY allows
+ * one 9C operation; in the touch mode the touch is the per-use
+ * confirmation.
  */
 static uint16_t
 authorize(struct piv_applet *a, uint8_t slot, const char *what)
 {
-	if (slot == 0x9c) {
-		if (!a->pin_always) {
-			ol_log(OL_LOG_INFO, "PIV: 9C needs the PIN verified "
-			    "before each use");
-			return SIM_SW_SECURITY_STATUS;
+	if (a->pin == PIN_VERIFIED_USB) {
+		if (slot != 0x9c)
+			return SIM_SW_OK;
+		if (a->pin_always) {
+			a->pin_always = 0;
+			return SIM_SW_OK;
 		}
-		a->pin_always = 0;
-		return SIM_SW_OK;
+		ol_log(OL_LOG_INFO, "PIV: 9C needs the PIN verified again "
+		    "before each use");
+		return SIM_SW_SECURITY_STATUS;
 	}
-	if (a->pin_verified)
-		return SIM_SW_OK;
 	ol_log(OL_LOG_INFO, "PIV: waiting for touch (%s with %02X)", what,
 	    (unsigned)slot);
 	switch (sim_card_wait_touch(a->card)) {
@@ -1167,9 +1233,12 @@ piv_applet_process(piv_applet_t *a, const struct sim_apdu *apdu,
 	/* a pending 9B challenge is for the very next command only */
 	if (apdu->ins != INS_GENERAL_AUTH || apdu->p2 != KEY_MGM)
 		chal_clear(a);
-	/* every PIV command is interindustry class; Yubico's proprietary
-	 * instructions (FD, F8, FF, FE, F7, F9, FB, FA) are not here:
-	 * Openloop is no YubiKey (6D00) */
+	/* every PIV command is interindustry class but one of Openloop's
+	 * own; Yubico's proprietary instructions (FD, F8, FF, FE, F7, F9,
+	 * FB, FA) are not here: Openloop is no YubiKey (6D00) */
+	if (apdu->cla == 0x80)
+		return apdu->ins == INS_VERIFY ?
+		    cmd_verify_on_device(a, apdu) : SIM_SW_INS_NOT_SUPPORTED;
 	if (apdu->cla != 0x00)
 		return SIM_SW_CLA_NOT_SUPPORTED;
 	switch (apdu->ins) {

@@ -31,6 +31,7 @@ enum sim_card_status {
 };
 
 #define SIM_SW_OK                 0x9000
+#define SIM_SW_PINPAD_CANCELLED   0x6401 /* PC/SC part 10: user cancelled */
 #define SIM_SW_BYTES_REMAINING    0x6100 /* | bytes left, 00 = 256 or more */
 #define SIM_SW_VERIFY_FAIL        0x63c0 /* | tries left */
 #define SIM_SW_MEMORY_FAILURE     0x6581

@@ -32,6 +32,7 @@
 struct ol_ctap {
 	ol_hid_t *hid;
 	struct ol_ctap_opts opts;
+	int default_user_timeout_ms;
 	struct ol_ctap_info info;
 	int have_channel;
 	uint8_t last_error;
@@ -73,12 +74,25 @@ ol_ctap_new(ol_hid_t *hid, const struct ol_ctap_opts *opts, ol_ctap_t **out)
 		ol_ctap_default_opts(&c->opts);
 	if (c->opts.user_timeout_ms <= 0)
 		c->opts.user_timeout_ms = OL_CTAP_DEFAULT_USER_TIMEOUT_MS;
+	c->default_user_timeout_ms = c->opts.user_timeout_ms;
 	if (c->opts.busy_timeout_ms < 0)
 		c->opts.busy_timeout_ms = OL_CTAP_DEFAULT_BUSY_TIMEOUT_MS;
 	if (c->opts.reply_timeout_ms <= 0)
 		c->opts.reply_timeout_ms = OL_CTAP_DEFAULT_REPLY_TIMEOUT_MS;
 	*out = c;
 	return OL_OK;
+}
+
+int
+ol_ctap_set_user_timeout(ol_ctap_t *c, int ms)
+{
+	int old;
+
+	if (c == NULL)
+		return 0;
+	old = c->opts.user_timeout_ms;
+	c->opts.user_timeout_ms = ms > 0 ? ms : c->default_user_timeout_ms;
+	return old;
 }
 
 void

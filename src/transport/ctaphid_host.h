@@ -48,6 +48,11 @@ void ol_ctap_free(ol_ctap_t **ctap);
 void ol_ctap_set_upneeded_cb(ol_ctap_t *ctap, ol_ctap_upneeded_cb_t *cb,
     void *arg);
 
+/* Sets the longest wait for the user (opts.user_timeout_ms) for the next
+ * exchanges; ms <= 0 restores the default of ol_ctap_new().  Returns the
+ * previous value. */
+int ol_ctap_set_user_timeout(ol_ctap_t *ctap, int ms);
+
 /* Allocates a channel (INIT on the broadcast CID with a fresh nonce). */
 int ol_ctap_init(ol_ctap_t *ctap);
 const struct ol_ctap_info *ol_ctap_info(const ol_ctap_t *ctap);

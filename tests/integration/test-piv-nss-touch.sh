@@ -1,8 +1,9 @@
 #!/bin/bash
 # Firefox's path in touch mode: NSS with OpenSC's module, no PIN typed.
 # The reader offers the device as PIN pad, so NSS logs in without a
-# password; the reader logs the PIN out and the device asks for a touch for
-# the TLS handshake signature.  Mutual TLS 1.3 against openssl s_server.
+# password: the device verifies its PIN on its own screen (VERIFY ON
+# DEVICE), then asks for a touch for the TLS handshake signature.  Mutual
+# TLS 1.3 against openssl s_server.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/piv-lib.sh"
 ol_setup
@@ -41,11 +42,13 @@ check_grep "tstclnt, no password: mutual TLS 1.3 done with the 9A certificate" '
 t1=$(date +%s%3N)
 printf '%s\n' "$OUT" | grep -E 'Subject: CN|Peer signature' | sed 's/^/    | /'
 sim=$(tail -n +"$((m + 1))" "$OL_SOCK.log")
-check_grep "the reader logged the PIN out instead of sending one" ': C: 00 20 FF 80' printf '%s\n' "$sim"
+check_grep "the reader asked the device to verify the PIN on its screen" ': C: 80 20 00 80' printf '%s\n' "$sim"
+check_grep "the device verified it (the simulated user typed it there)" \
+	'PIV: verified on the device' printf '%s\n' "$sim"
 check "no PIN was sent (no VERIFY with data)" sh -c "! printf '%s\n' \"\$1\" | grep -q 'C: 00 20 00 80 08'" _ "$sim"
 check_grep "the device asked for a touch for the handshake signature and got it" \
 	'PIV: touch approved' printf '%s\n' "$sim"
 printf '%s\n' "$sim" | grep -E 'PIV: (waiting for touch|touch approved)' | sed 's/^/    | /'
 check "the handshake waited for the touch ($((t1 - t0)) ms >= 400)" test $((t1 - t0)) -ge 400
-check_grep "pcscd's log: PIN entry deferred to the device" 'PIN entry deferred to the device' cat "$OL_W/pcscd.log"
+check_grep "pcscd's log: the pad verified on the device" 'PIN pad: verified on the device' cat "$OL_W/pcscd.log"
 ol_summary

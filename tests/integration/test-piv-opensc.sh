@@ -198,8 +198,9 @@ show 'Signatures|testing key|ECDSA|RSA|Decrypt|errors|ERR' 30
 # the PIN-guarded keys until C_Login, and its consumers log in before they
 # sign.  The driver therefore announces a PIN pad that is the device itself
 # (Info.plist ifdConfirmOnDevice, default 1, docs/transport.md section 6):
-# a login "on the pad" sends no PIN, and every private-key operation then
-# asks for the touch.  Shown with pkcs11-tool and GnuTLS's p11tool, and
+# a login "on the pad" is a VERIFY ON DEVICE (the user types the PIN on
+# the device's screen; no PIN crosses USB), and every private-key
+# operation then asks for the touch.  Shown with pkcs11-tool and GnuTLS's p11tool, and
 # with yubico-piv-tool, which sends GENERAL AUTHENTICATE without any
 # login.  Then deny and never, and the pad turned off.
 touches() { grep -c 'PIV: waiting for touch' "$OL_SOCK.log"; }
@@ -223,8 +224,9 @@ for s in 9A 9E; do
 	check "the device asked once ($(($(touches) - n)))" test "$(touches)" -eq $((n + 1))
 	verify_sig "openssl verifies the touch-approved $s signature" "$OL_W/cpub-$s.pem" "$OL_W/sig-$s-touch.der" "$OL_W/data.bin"
 done
-check_grep "pcscd's log: the PIN entry went to the device, which asked for the touch" 'PIN entry deferred to the device' cat "$OL_W/pcscd.log"
-show 'PIN entry deferred|waiting for the user' 2
+check_grep "pcscd's log: the PIN was verified on the device, which then asked for the touch" 'PIN pad: verified on the device' cat "$OL_W/pcscd.log"
+show 'PIN pad: verified|waiting for the user' 2
+check_grep "the device verified its PIN on its own screen" 'PIV: verified on the device' cat "$OL_SOCK.log"
 check_grep "... 'waiting for the user to confirm on the device'" 'waiting for the user to confirm on the device' cat "$OL_W/pcscd.log"
 check_grep "the device sent KEEPALIVE with status UPNEEDED (2) meanwhile" 'KEEPALIVE\(3b\) bcnt 1 \(1 bytes\): 02' cat "$OL_SOCK.log"
 show 'KEEPALIVE\(3b\) bcnt 1 \(1 bytes\): 02' 1
@@ -247,18 +249,27 @@ for s in 9A 9E; do
 	check "it waited for the touch ($((t1 - t0)) ms >= 300)" test $((t1 - t0)) -ge 300
 done
 
-# 9C is PIN-always, never touch (the vendor: "PIN always required")
+# 9C in the touch mode: no slot exception.  Its PIV PIN-always rule is a
+# per-use rule, which the touch on each operation meets: OpenSC's
+# context-specific login goes to the pad again, the device answers at
+# once, and the signature waits for its touch.
 n=$(touches)
-check_grep "9C without a PIN through the pad: refused (OpenSC reports CKR_OPERATION_NOT_INITIALIZED)" 'CKR_' \
-	sh -c "! pkcs11-tool --module '$PIV_P11' --sign --id 02 -m SHA256-RSA-PKCS -i '$OL_W/data.bin' -o '$OL_W/x.sig' </dev/null 2>&1"
-show 'CKR_' 1
-check_grep "9C without the PIN through yubico-piv-tool: fails" 'Failed' \
-	sh -c "! yubico-piv-tool -r '$PIV_READER' -a test-signature -s 9c -i '$OL_W/cert-9C.pem' 2>&1"
-check "... and the device never asked for a touch for 9C" test "$(touches)" -eq "$n"
-check_grep "9C with verify-pin immediately before: signs" 'Successful RSA verification' \
+check "9C without a PIN, through the pad: the device asks, the touch comes" \
+	piv_p11 --login --sign --id 02 -m SHA256-RSA-PKCS -i "$OL_W/data.bin" -o "$OL_W/sig-9c-touch.bin"
+show 'Using|error' 2
+check "... one touch for the one 9C signature ($(($(touches) - n)))" test "$(touches)" -eq $((n + 1))
+verify_sig "openssl verifies the touch-approved 9C signature" "$OL_W/cpub-9C.pem" "$OL_W/sig-9c-touch.bin" "$OL_W/data.bin"
+n=$(touches)
+check_grep "9C without verify-pin through yubico-piv-tool: touch-approved, verified" 'Successful RSA verification' \
+	piv_ykpiv -a test-signature -s 9c -i "$OL_W/cert-9C.pem"
+check "... after one touch ($(($(touches) - n)))" test "$(touches)" -eq $((n + 1))
+n=$(touches)
+check_grep "9C with verify-pin immediately before: signs blind" 'Successful RSA verification' \
 	piv_ykpiv -a verify-pin -P "$PIN" -a test-signature -s 9c -i "$OL_W/cert-9C.pem"
-# PIN-always: one 9C operation per VERIFY; the second one in the same
-# session fails (6982), it never falls back to a touch
+check "... without a touch" test "$(touches)" -eq "$n"
+# PIN-always after a PIN sent over USB: one 9C operation per VERIFY; the
+# second one in the same session fails (6982); it does not fall back to a
+# touch, since the application chose blind signing
 check_grep "9C is PIN-always: a second signature after one VERIFY fails" 'Successful RSA verification.*Failed signing' \
 	sh -c "yubico-piv-tool -r '$PIV_READER' -s 9c -i '$OL_W/cert-9C.pem' -a verify-pin -P $PIN -a test-signature -a test-signature 2>&1 | tr '\n' ' '"
 show 'Successful|Failed' 3
@@ -275,16 +286,20 @@ restart --touch deny
 n=$(touches)
 n6982=$(grep -c 'R: 69 82' "$OL_SOCK.log")
 t0=$(piv_ms)
-check_grep "touch denied: pkcs11-tool --sign --id 01 without a PIN fails (CKR_USER_NOT_LOGGED_IN)" 'CKR_USER_NOT_LOGGED_IN' \
-	sh -c "! pkcs11-tool --module '$PIV_P11' --sign --id 01 -m ECDSA -i '$OL_W/data.sha256' -o '$OL_W/x.sig' </dev/null 2>&1"
+# the login through the pad is refused on the device (64 01, the part 10
+# "cancelled" the reader passes on): OpenSC reports the cancel
+check_grep "login denied on the device: pkcs11-tool --login --sign without a PIN fails (CKR_FUNCTION_CANCELED)" 'CKR_FUNCTION_CANCELED' \
+	sh -c "! pkcs11-tool --module '$PIV_P11' --login --sign --id 01 -m ECDSA -i '$OL_W/data.sha256' -o '$OL_W/x.sig' </dev/null 2>&1"
 t1=$(piv_ms)
 show 'CKR_' 1
 check "the error came soon ($((t1 - t0)) ms < 4000)" test $((t1 - t0)) -lt 4000
+check_grep "the device logged the denied verification" 'PIV: verification on the device denied' cat "$OL_SOCK.log"
+check "... and was not asked to sign" test "$(touches)" -eq "$n"
+# a signature without any login: the device asks for the touch, the user
+# denies it, the card answers 6982 (security status not satisfied)
+check_grep "touch denied: yubico-piv-tool test-signature on 9A (no login) fails" 'Failed' \
+	sh -c "! yubico-piv-tool -r '$PIV_READER' -a test-signature -s 9a -i '$OL_W/cert-9A.pem' 2>&1"
 check "the card answered 6982 (security status not satisfied)" test "$(grep -c 'R: 69 82' "$OL_SOCK.log")" -gt "$n6982"
-# OpenSC 0.23 retries a failed signature (framework-pkcs15.c reselects the
-# application and signs again; pkcs11-tool then retries with
-# C_SignUpdate/C_SignFinal): the user is asked more than once (see report)
-echo "    | the device asked $(($(touches) - n)) times for that one pkcs11-tool --sign"
 check_grep "touch denied: yubico-piv-tool test-signature on 9E fails" 'Failed' \
 	sh -c "! yubico-piv-tool -r '$PIV_READER' -a test-signature -s 9e -i '$OL_W/cert-9E.pem' 2>&1"
 show 'Failed' 1

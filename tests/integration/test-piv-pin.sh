@@ -157,7 +157,10 @@ check "no PIN: pkcs11-tool --sign --id 01 through the pad (no PIN anywhere) sign
 	piv_p11 --sign --id 01 -m ECDSA --signature-format openssl -i "$OL_W/h.bin" -o "$OL_W/h.sig"
 check_grep "... and openssl verifies it" 'Verified OK' \
 	openssl dgst -sha256 -verify "$OL_W/cpub-9A.pem" -signature "$OL_W/h.sig" "$OL_W/cert-9A.pem"
-check_grep "no PIN: the VERIFY status query answers 6A88" '^6A88$' sw_seq "$STATUS"
+# that login through the pad was a confirmation on the device, which
+# holds until a logout: the status query says so, then 6A88 after it
+check_grep "no PIN: after the pad login, the status query answers 9000 (verified on the device)" '^9000$' sw_seq "$STATUS"
+check_grep "no PIN: after a logout, the VERIFY status query answers 6A88" '^9000 6A88$' sw_seq 00:20:FF:80 "$STATUS"
 check_grep "no PIN: VERIFY with data answers 6A88" '^6A88$' sw_seq "$(verify_apdu "$PIN1")"
 check_grep "no PIN: CHANGE REFERENCE DATA answers 6A88" '^6A88$' sw_seq "00:24:00:80:10:$(hexpin "$PIN1")$(hexpin "$PIN2")"
 # what the stock tools make of it (recorded, not judged: see the report)

@@ -11,10 +11,11 @@
 # FEATURE_VERIFY_PIN_DIRECT; Info.plist ifdConfirmOnDevice, default 1).
 # OpenSC then sets CKF_PROTECTED_AUTHENTICATION_PATH, ssh prints
 # "Deferring PIN entry to reader keypad" and calls C_Login(NULL), OpenSC
-# sends the keypad VERIFY to the driver, and the driver answers 90 00
-# without anything crossing USB ("PIN entry deferred to the device" in
-# pcscd's log).  Each signature then waits for the touch on the device.
-# No PIN is asked for at all, so ssh runs here without any askpass.
+# sends the keypad VERIFY to the driver, and the driver has the device
+# verify its PIN on its own screen (VERIFY ON DEVICE; "PIN pad: verified on
+# the device" in pcscd's log), nothing secret crossing USB.  Each signature
+# then waits for the touch on the device.  No PIN is asked for on the
+# host, so ssh runs here without any askpass.
 #
 # PIN given.  ssh cannot pass a PIN while a pad is announced, so the user
 # selects this mode on the client: an OpenSC configuration with
@@ -27,8 +28,8 @@
 # needed (blind signing).  BatchMode=yes is not an option: ssh then loads
 # the provider non-interactively and cannot log in to the token.
 #
-# 9C (Digital Signature) is PIN-always on the device: it signs only right
-# after a real VERIFY, so it works in the PIN-given mode only.
+# 9C (Digital Signature) is PIN-always: after a PIN sent over USB it signs
+# once per VERIFY; in touch mode its touch is the per-use confirmation.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/piv-lib.sh"
 ol_setup
@@ -360,34 +361,24 @@ for k in EC RSA; do
 		"PIV: waiting for touch \($what with $slot\).*PIV: touch approved" sim_flat "$m"
 	sim_log_since "$m" | grep -E 'PIV: (waiting for touch|touch)' | sed 's/^/    | /'
 	check "$kname: no PIN crossed USB (no VERIFY with data)" fails sim_has 'C: 00 20 00 80 0' "$m"
-	check_grep "$kname: pcscd: 'PIN entry deferred to the device' and the wait for the touch" \
-		'PIN entry deferred to the device.*waiting for the user to confirm on the device' \
+	check_grep "$kname: pcscd: 'PIN pad: verified on the device' and the wait for the touch" \
+		'PIN pad: verified on the device.*waiting for the user to confirm on the device' \
 		pcscd_flat "$pm"
 done
-pcscd_log_since 0 | grep -E 'PIN entry deferred|waiting for the user' | head -2 | sed 's/^/    | /'
+pcscd_log_since 0 | grep -E 'PIN pad: verified|waiting for the user' | head -2 | sed 's/^/    | /'
 
-# 9C in touch mode: the pad login sends no VERIFY, and 9C signs only right
-# after a real VERIFY (PIN always, never touch): the card answers the
-# GENERAL AUTHENTICATE with 6982 (security status not satisfied; twice,
-# OpenSC retries a failed signature once, see below), ssh cannot sign and
-# ends with Permission denied.  9C needs the PIN-given mode (section 2).
-# (ssh logs in through the pad once, just before the signature, and then
-# skips the context-specific login, as in section 2; a context-specific
-# login would go to the pad as well and send nothing either.)
-authorize "$SIGN_KEY"
+# 9C in touch mode: the pad login is a verification on the device, and
+# 9C's PIN-always rule is met by the touch on its one signature (the
+# device has no slot exception, docs/transport.md section 6).  This
+# failed before with 6982 and then Permission denied.
 m=$(sim_mark)
-t0=$(ms)
-check_grep "touch mode, 9C (PIN always): ssh fails cleanly, Permission denied" \
-	'Permission denied \(publickey\)' fails ssh_p11 touch
-t1=$(ms)
-ssh_summary
-check "... soon, no hang ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 20000
-check_grep "the card refused 9C without a VERIFY: 'PIV: 9C needs the PIN verified before each use'" \
-	'PIV: 9C needs the PIN verified before each use' sim_log_since "$m"
-check_grep "... GENERAL AUTHENTICATE with 9C answered 6982 (security status not satisfied)" 'R: 69 82' \
-	sim_answers "$m" 'C: 00 87 11 9C'
-printf '%s\n' "$OUT" | sed 's/^openloop-sim: \[ *[0-9.]*\] //; s/\(C: .\{40\}\).*/\1.../' | sed 's/^/    | /'
-check "... and 9C did not ask for a touch" fails sim_has 'waiting for touch' "$m"
+ssh_login touch "9C P-256 (PIN always)" "$SIGN_KEY" "$SIGN_FP" ECDSA
+check_grep "touch mode, 9C: the device verified its PIN on its screen, then asked for the 9C touch" \
+	'PIV: verified on the device.*PIV: waiting for touch \(ECDSA signature with 9C\).*PIV: touch approved' sim_flat "$m"
+check "touch mode, 9C: exactly one touch ($(sim_log_since "$m" | grep -c 'PIV: touch approved'))" \
+	test "$(sim_log_since "$m" | grep -c 'PIV: touch approved')" -eq 1
+check "touch mode, 9C: no PIN crossed USB" fails sim_has 'C: 00 20 00 80 0' "$m"
+sim_log_since "$m" | grep -E 'PIV: (waiting|verified|touch)' | sed 's/^openloop-sim: \[ *[0-9.]*\] //; s/^/    | /'
 
 # A signature that fails is tried twice by OpenSC 0.23: pkcs15_prkey_sign
 # (framework-pkcs15.c) retries any failed sc_pkcs15_compute_signature once
@@ -398,7 +389,8 @@ check "... and 9C did not ask for a touch" fails sim_has 'waiting for touch' "$m
 # ifdUserConfirmationTimeout periods.  The checks below allow one or two
 # requests and print how many there were.
 #
-# --touch deny: the signature is refused, ssh says so; the reader keeps
+# --touch deny: the user refuses the login on the device (VERIFY ON
+# DEVICE answers 6401, "cancelled"), ssh says so; the reader keeps
 # working: on the same reader and device ssh with the PIN logs in, and
 # after the device is replugged (pcscd and the driver keep running) with
 # the user approving, ssh in touch mode logs in again.
@@ -410,22 +402,24 @@ check_grep "--touch deny: ssh fails, Permission denied" 'Permission denied \(pub
 t1=$(ms)
 ssh_summary
 check "... soon ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 20000
-check_grep "the simulator logged 'touch denied'" 'PIV: touch denied' sim_log_since "$m"
-sim_log_since "$m" | grep -E 'PIV: (waiting for touch|touch)' | sed 's/^/    | /'
-n=$(sim_log_since "$m" | grep -c 'PIV: touch denied')
-check "... for this one signature the device asked $n time(s) (1, or 2 with OpenSC's retry)" test "$n" -ge 1 -a "$n" -le 2
+check_grep "the simulator logged 'verification on the device denied'" 'PIV: verification on the device denied' sim_log_since "$m"
+sim_log_since "$m" | grep -E 'PIV: (waiting|verification|touch)' | sed 's/^/    | /'
+n=$(sim_log_since "$m" | grep -c 'PIV: verification on the device denied')
+check "... the device asked $n time(s) (1, or 2 if the client retried the login)" test "$n" -ge 1 -a "$n" -le 2
+check "... and nothing was signed" fails sim_has 'waiting for touch' "$m"
 check_grep "--touch deny: afterwards ssh with the PIN works on the same reader and device" '^ok$' ssh_p11 pin
 # The PIN that client verified stays verified in the card's session (PIV
 # semantics: until the card is reset, powered down or unplugged; pcscd
 # keeps it powered between clients).  A touch-mode client logs in through
-# the device-as-PIN-pad, and the driver then resets the PIN's security
-# status (PIV logout, docs/transport.md section 6): the device asks for
-# its touch again, and on this device that denies every touch, ssh fails.
+# the device-as-PIN-pad, and VERIFY ON DEVICE forgets a PIN sent over USB
+# first (docs/transport.md section 6): the device asks the user again, and
+# on this device that denies everything, ssh fails.
 m=$(sim_mark)
-check_grep "after a PIN-given client, a touch-mode ssh still needs the touch (denied here)" \
+check_grep "after a PIN-given client, a touch-mode ssh still needs the user (denied here)" \
 	'Permission denied \(publickey\)' fails ssh_p11 touch
-check_grep "... the device was asked for a touch (the earlier PIN no longer counts)" \
-	'waiting for touch' sim_log_since "$m"
+check_grep "... the device asked the user (the earlier PIN no longer counts)" \
+	'waiting for the user to verify on the device' sim_log_since "$m"
+check "... and nothing was signed blind" fails sim_has 'ECDSA signature with' "$m"
 check_here "the device is replugged with --touch approve; pcscd keeps running" \
 	replug_sim --serial OLSSH0000001 --touch approve --state "$STATE" --verbose
 m=$(sim_mark)
@@ -433,9 +427,8 @@ check_grep "after the denial: ssh in touch mode works on the same reader (touch 
 check_grep "... the device asked for the touch and it was approved" 'PIV: touch approved' sim_log_since "$m"
 
 # --touch never: the driver gives up after ifdUserConfirmationTimeout
-# (3 s here) and cancels the request; ssh fails instead of hanging, and
-# the reader keeps working.  With OpenSC's retry (above) ssh gives up
-# after 2 x 3 s.
+# (3 s here; it caps the 30 s OpenSC asks of the pad) and cancels the
+# request; ssh fails instead of hanging, and the reader keeps working.
 ol_set_plist ifdUserConfirmationTimeout 3
 restart_device --serial OLSSH0000001 --touch never --state "$STATE" --verbose || exit 1
 m=$(sim_mark); pm=$(pcscd_mark)
@@ -450,7 +443,7 @@ check "... after 3 s per request, $n request(s) (1, or 2 with OpenSC's retry), n
 check_grep "pcscd's log: 'no confirmation on the device within 3 s; cancelling'" \
 	'no confirmation on the device within 3 s; cancelling' pcscd_log_since "$pm"
 printf '%s\n' "$OUT" | grep -E 'waiting for the user|no confirmation on the device|APDU not transmitted' | head -3 | sed 's/^/    | /'
-check_grep "the simulator saw the host cancel the wait" 'PIV: touch wait cancelled by the host' sim_log_since "$m"
+check_grep "the simulator saw the host cancel the wait" 'PIV: .*cancelled by the host' sim_log_since "$m"
 check "pcscd is still running" kill -0 "$OL_PCSCD_PID"
 check_grep "--touch never: afterwards ssh with the PIN works on the same reader and device" '^ok$' ssh_p11 pin
 check_here "the device is replugged with --touch approve; pcscd keeps running" \

@@ -102,6 +102,230 @@ test_properties(void **state)
 	assert_int_equal(b[4], 0xee);
 }
 
+/* --- the keypad VERIFY policy (ol_pad_*) --------------------------------- */
+
+/* What the card answers to each step, in order, and what was sent. */
+struct answer {
+	int err;
+	uint16_t sw;
+};
+
+struct run {
+	struct ol_pad pad;
+	int sent;                       /* steps sent */
+	struct ol_pad_step steps[4];
+};
+
+static const uint8_t on_device[] = { 0x80, 0x20, 0x00, 0x80 };
+static const uint8_t logout[] = { 0x00, 0x20, 0xff, 0x80 };
+
+static void
+run_pad(struct run *r, const uint8_t *b, size_t n, const struct answer *ans,
+    int n_ans)
+{
+	struct ol_pin_verify pv;
+	struct ol_pad_step step;
+	int more;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(ol_pinpad_parse_verify(b, n, &pv), OL_OK);
+	more = ol_pad_start(&r->pad, &pv, &step);
+	while (more) {
+		/* never more steps than the card was given answers for */
+		assert_true(r->sent < n_ans);
+		r->steps[r->sent] = step;
+		more = ol_pad_answer(&r->pad, ans[r->sent].err,
+		    ans[r->sent].sw, &step);
+		r->sent++;
+	}
+	assert_int_equal(r->sent, n_ans);
+}
+
+static void
+assert_step(const struct ol_pad_step *step, const uint8_t *apdu)
+{
+	assert_int_equal(step->apdu_len, 4);
+	assert_memory_equal(step->apdu, apdu, 4);
+}
+
+/* The user verified on the device: the card's 90 00 is the pad's, and
+ * the structure's time-out bounds the wait. */
+static void
+test_pad_verified(void **state)
+{
+	static const struct answer ans[] = { { OL_OK, 0x9000 } };
+	uint8_t b[64];
+	struct run r;
+
+	(void)state;
+	run_pad(&r, b, opensc_like(b, 13), ans, 1);
+	assert_step(&r.steps[0], on_device);
+	assert_int_equal(r.steps[0].user_timeout_s, 30);
+	assert_int_equal(r.pad.err, OL_OK);
+	assert_int_equal(r.pad.sw, 0x9000);
+	assert_int_equal(r.pad.logout_refused, 0);
+	/* bTimerOut 0: the reader's own limit */
+	b[0] = 0;
+	run_pad(&r, b, OL_PIN_VERIFY_HEADER + 13, ans, 1);
+	assert_int_equal(r.steps[0].user_timeout_s, 0);
+}
+
+/* Every failure is followed by a logout, and the application gets the
+ * failure, never 90 00. */
+static void
+check_failure(uint16_t card_sw, uint16_t app_sw)
+{
+	const struct answer ans[] = { { OL_OK, card_sw }, { OL_OK, 0x9000 } };
+	uint8_t b[64];
+	struct run r;
+
+	run_pad(&r, b, opensc_like(b, 13), ans, 2);
+	assert_step(&r.steps[0], on_device);
+	assert_step(&r.steps[1], logout);
+	assert_int_equal(r.pad.err, OL_OK);
+	assert_int_equal(r.pad.sw, app_sw);
+	assert_int_equal(r.pad.logout_refused, 0);
+}
+
+static void
+test_pad_blocked(void **state)
+{
+	(void)state;
+	check_failure(0x6983, 0x6983);
+}
+
+static void
+test_pad_denied_wrong_pin_unsupported(void **state)
+{
+	(void)state;
+	check_failure(0x6401, 0x6401);       /* cancelled on the device */
+	check_failure(0x63c6, 0x63c6);       /* wrong PIN typed on it */
+	check_failure(0x6d00, 0x6d00);       /* firmware without it */
+	check_failure(0x6e00, 0x6e00);
+}
+
+/* A device without a PIN: the device decides.  It asks for a
+ * confirmation and says 90 00; one that cannot (no PIN object, 6A88)
+ * makes the login fail instead of being reported as done. */
+static void
+test_pad_no_pin_set(void **state)
+{
+	static const struct answer ok[] = { { OL_OK, 0x9000 } };
+	uint8_t b[64];
+	struct run r;
+
+	(void)state;
+	run_pad(&r, b, opensc_like(b, 13), ok, 1);
+	assert_int_equal(r.pad.sw, 0x9000);
+	check_failure(0x6a88, 0x6a88);
+}
+
+/* The logout after a failure is refused: the card may still hold a PIN
+ * verified over USB, so the failure stands and is flagged. */
+static void
+test_pad_logout_refused(void **state)
+{
+	static const struct answer refused[] = {
+		{ OL_OK, 0x6401 }, { OL_OK, 0x6a86 }
+	};
+	static const struct answer lost[] = {
+		{ OL_OK, 0x6401 }, { OL_ERR_IO, 0 }
+	};
+	uint8_t b[64];
+	struct run r;
+
+	(void)state;
+	run_pad(&r, b, opensc_like(b, 13), refused, 2);
+	assert_step(&r.steps[1], logout);
+	assert_int_equal(r.pad.err, OL_OK);
+	assert_int_equal(r.pad.sw, 0x6401);
+	assert_int_equal(r.pad.logout_refused, 1);
+	run_pad(&r, b, opensc_like(b, 13), lost, 2);
+	assert_int_equal(r.pad.sw, 0x6401);
+	assert_int_equal(r.pad.logout_refused, 1);
+}
+
+/* Nobody answered on the device: the reader cancelled the wait; the pad
+ * says "time-out" (64 00) and logs out.  A device that vanished is an
+ * error of the reader, with nothing more sent. */
+static void
+test_pad_timeout_and_gone(void **state)
+{
+	static const struct answer timeout[] = {
+		{ OL_ERR_USER_TIMEOUT, 0 }, { OL_OK, 0x9000 }
+	};
+	static const struct answer gone[] = { { OL_ERR_GONE, 0 } };
+	static const struct answer io[] = {
+		{ OL_ERR_IO, 0 }, { OL_OK, 0x9000 }
+	};
+	uint8_t b[64];
+	struct run r;
+
+	(void)state;
+	run_pad(&r, b, opensc_like(b, 13), timeout, 2);
+	assert_int_equal(r.pad.err, OL_OK);
+	assert_int_equal(r.pad.sw, OL_PAD_SW_TIMEOUT);
+	assert_step(&r.steps[1], logout);
+	run_pad(&r, b, opensc_like(b, 13), gone, 1);
+	assert_int_equal(r.pad.err, OL_ERR_GONE);
+	run_pad(&r, b, opensc_like(b, 13), io, 2);
+	assert_int_equal(r.pad.err, OL_ERR_IO);
+}
+
+/* Only the PIV PIN (reference 80, P1 00, CLA 00) is verified on the
+ * device; anything else is refused before the card is touched. */
+static void
+test_pad_other_reference(void **state)
+{
+	static const uint8_t refs[] = { 0x00, 0x81, 0x96, 0x01 };
+	uint8_t b[64];
+	struct run r;
+	size_t n, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refs); i++) {
+		n = opensc_like(b, 13);
+		b[OL_PIN_VERIFY_HEADER + 3] = refs[i];
+		run_pad(&r, b, n, NULL, 0);
+		assert_int_equal(r.pad.sw, OL_PAD_SW_WRONG_P1P2);
+	}
+	n = opensc_like(b, 13);
+	b[OL_PIN_VERIFY_HEADER + 2] = 0xff;       /* a logout via the pad */
+	run_pad(&r, b, n, NULL, 0);
+	assert_int_equal(r.pad.sw, OL_PAD_SW_WRONG_P1P2);
+	n = opensc_like(b, 13);
+	b[OL_PIN_VERIFY_HEADER] = 0x10;           /* chained */
+	run_pad(&r, b, n, NULL, 0);
+	assert_int_equal(r.pad.sw, OL_PAD_SW_WRONG_P1P2);
+}
+
+/* 9C per use: OpenSC's context-specific login before each 9C signature
+ * is one more keypad VERIFY.  The driver keeps no login state of its
+ * own: each time it asks the device, which answers 90 00 at once while
+ * its PIN stays verified on it (the touch is the per-use confirmation);
+ * if the device says otherwise, the application hears it. */
+static void
+test_pad_9c_per_use(void **state)
+{
+	static const struct answer ok[] = { { OL_OK, 0x9000 } };
+	static const struct answer lost[] = {
+		{ OL_OK, 0x6401 }, { OL_OK, 0x9000 }
+	};
+	uint8_t b[64];
+	struct run r;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		run_pad(&r, b, opensc_like(b, 13), ok, 1);
+		assert_step(&r.steps[0], on_device);
+		assert_int_equal(r.pad.sw, 0x9000);
+	}
+	/* the user cancelled the renewed verification */
+	run_pad(&r, b, opensc_like(b, 13), lost, 2);
+	assert_int_equal(r.pad.sw, 0x6401);
+}
+
 int
 main(void)
 {
@@ -109,6 +333,14 @@ main(void)
 		cmocka_unit_test(test_parse_verify),
 		cmocka_unit_test(test_parse_verify_rejects),
 		cmocka_unit_test(test_properties),
+		cmocka_unit_test(test_pad_verified),
+		cmocka_unit_test(test_pad_blocked),
+		cmocka_unit_test(test_pad_denied_wrong_pin_unsupported),
+		cmocka_unit_test(test_pad_no_pin_set),
+		cmocka_unit_test(test_pad_logout_refused),
+		cmocka_unit_test(test_pad_timeout_and_gone),
+		cmocka_unit_test(test_pad_other_reference),
+		cmocka_unit_test(test_pad_9c_per_use),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

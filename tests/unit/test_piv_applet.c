@@ -703,8 +703,10 @@ get_data_errors(void **state)
 	assert_int_equal(cmd(fx, 0, 0xcb, 0x3f, 0xff, trailing, 4, 0), 0x6a80);
 	assert_int_equal(cmd(fx, 0, 0xcb, 0x3f, 0xff, trunc, 4, 0), 0x6a80);
 	assert_int_equal(cmd(fx, 0, 0xcb, 0x3f, 0xff, NULL, 0, 0), 0x6a80);
-	/* proprietary class and Yubico's instructions: not here */
-	assert_int_equal(cmd(fx, 0x80, 0xcb, 0x3f, 0xff, good, 3, 0), 0x6e00);
+	/* the proprietary class has VERIFY ON DEVICE only; Yubico's
+	 * instructions are not here */
+	assert_int_equal(cmd(fx, 0x80, 0xcb, 0x3f, 0xff, good, 3, 0), 0x6d00);
+	assert_int_equal(cmd(fx, 0xa0, 0xcb, 0x3f, 0xff, good, 3, 0), 0x6e00);
 	assert_int_equal(cmd(fx, 0, 0xfd, 0, 0, NULL, 0, 0), 0x6d00);
 	assert_int_equal(cmd(fx, 0, 0xf8, 0, 0, NULL, 0, 0), 0x6d00);
 	assert_int_equal(cmd(fx, 0, 0xf7, 0, 0x9a, NULL, 0, 0), 0x6d00);
@@ -1095,9 +1097,9 @@ no_pin_device(void **state)
 	assert_int_equal(ga(fx, 0x11, 0x9a, 0x81, hash, 32), 0x9000);
 	verify_ecdsa(pk, hash, 32, fx->data, fx->dlen);
 	EVP_PKEY_free(pk);
-	/* 9C never: it needs the PIN */
+	/* 9C too: no slot exception, a touch is its per-use confirmation */
 	EVP_PKEY_free(generate(fx, 0x9c, 0x11, NULL));
-	assert_int_equal(ga(fx, 0x11, 0x9c, 0x81, hash, 32), 0x6982);
+	assert_int_equal(ga(fx, 0x11, 0x9c, 0x81, hash, 32), 0x9000);
 	/* the first PIN, with the PUK, as stock tools can do it */
 	assert_int_equal(unblock(fx, "12345678", "246810"), 0x9000);
 	assert_non_null(strstr(logbuf, "PIV: first PIN set with the PUK"));
@@ -1223,7 +1225,7 @@ change_and_puk(void **state)
 	    0x6a86);
 }
 
-/* 9C: the PIN right before each use, never a touch. */
+/* 9C after a PIN sent over USB: the PIN right before each use, blind. */
 static void
 pin_always_9c(void **state)
 {
@@ -1233,7 +1235,12 @@ pin_always_9c(void **state)
 
 	ready(fx);
 	assert_non_null(pk = generate(fx, 0x9c, 0x11, NULL));
-	assert_int_equal(ga(fx, 0x11, 0x9c, 0x81, hash, 32), 0x6982);
+	/* nothing verified: the touch mode, like every slot */
+	assert_int_equal(ga(fx, 0x11, 0x9c, 0x81, hash, 32), 0x9000);
+	assert_non_null(strstr(logbuf, "PIV: waiting for touch"));
+	verify_ecdsa(pk, hash, 32, fx->data, fx->dlen);
+	loglen = 0;
+	logbuf[0] = '\0';
 	assert_int_equal(verify(fx, "123456"), 0x9000);
 	assert_int_equal(ga(fx, 0x11, 0x9c, 0x81, hash, 32), 0x9000);
 	verify_ecdsa(pk, hash, 32, fx->data, fx->dlen);
@@ -1243,6 +1250,8 @@ pin_always_9c(void **state)
 	assert_int_equal(ga(fx, 0x11, 0x9c, 0x81, hash, 32), 0x6982);
 	assert_int_equal(verify(fx, "123456"), 0x9000);
 	assert_int_equal(ga(fx, 0x11, 0x9c, 0x81, hash, 32), 0x9000);
+	/* blind: none of these asked for a touch */
+	assert_null(strstr(logbuf, "PIV: waiting for touch"));
 	EVP_PKEY_free(pk);
 }
 
@@ -1379,11 +1388,142 @@ touch_never_until_cancel(void **state)
 	sim_card_cancel(fx->card);
 	assert_int_equal(sim_card_wait_touch(fx->card), SIM_TOUCH_CANCELLED);
 	sim_card_arm(fx->card);
-	/* a 9C operation never asks for a touch, whatever --touch says */
+	/* a 9C operation waits for its touch as well */
 	EVP_PKEY_free(generate(fx, 0x9c, 0x11, NULL));
 	async_sign(&a, fx, 0x9c);
+	assert_true(wait_status(fx->card, SIM_CARD_UPNEEDED, 2000));
+	sim_card_cancel(fx->card);
 	pthread_join(a.t, NULL);
 	assert_int_equal(a.sw, 0x6982);
+}
+
+/* --- VERIFY ON DEVICE (80 20 00 80): the reader's PIN pad ----------------- */
+
+static unsigned
+on_device(struct fx *fx)
+{
+	return cmd(fx, 0x80, 0x20, 0x00, 0x80, NULL, 0, -1);
+}
+
+/* The PIV PIN typed on the device: verified for the application, each
+ * private-key operation in every slot still asks for a touch, 9C per use
+ * included; a second pad VERIFY is answered at once; logout ends it. */
+static void
+on_device_verified(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t hash[32] = { 9 };
+	EVP_PKEY *pk9c;
+	const char *p;
+	int touches = 0;
+
+	fx_card(fx, SIM_TOUCH_APPROVE, 0, NULL);
+	ready(fx);
+	EVP_PKEY_free(generate(fx, 0x9a, 0x11, NULL));
+	assert_non_null(pk9c = generate(fx, 0x9c, 0x11, NULL));
+	assert_int_equal(verify(fx, NULL), 0x63c8);
+	/* a PIN-protected object is not readable before */
+	assert_int_equal(get_data(fx, 0x5fc108), 0x6982);
+	loglen = 0;
+	logbuf[0] = '\0';
+	assert_int_equal(on_device(fx), 0x9000);
+	assert_non_null(strstr(logbuf, "PIV: waiting for the user to verify "
+	    "on the device (PIN entry)"));
+	assert_non_null(strstr(logbuf, "PIV: verified on the device"));
+	/* the card now says what the application believes */
+	assert_int_equal(verify(fx, NULL), 0x9000);
+	assert_int_not_equal(get_data(fx, 0x5fc108), 0x6982);
+	assert_int_equal(ga(fx, 0x11, 0x9a, 0x81, hash, 32), 0x9000);
+	/* 9C: OpenSC's context-specific login, then the signature; twice */
+	assert_int_equal(on_device(fx), 0x9000);
+	assert_int_equal(ga(fx, 0x11, 0x9c, 0x81, hash, 32), 0x9000);
+	verify_ecdsa(pk9c, hash, 32, fx->data, fx->dlen);
+	assert_int_equal(on_device(fx), 0x9000);
+	assert_int_equal(ga(fx, 0x11, 0x9c, 0x81, hash, 32), 0x9000);
+	/* without the renewed login as well: the touch is the per-use
+	 * confirmation */
+	assert_int_equal(ga(fx, 0x11, 0x9c, 0x81, hash, 32), 0x9000);
+	for (p = logbuf; (p = strstr(p, "PIV: touch approved")) != NULL; p++)
+		touches++;
+	assert_int_equal(touches, 4);
+	/* only one verification asked the user */
+	assert_null(strstr(strstr(logbuf, "PIV: verified on the device") + 1,
+	    "PIV: verified on the device"));
+	/* logout ends it */
+	assert_int_equal(cmd(fx, 0, 0x20, 0xff, 0x80, NULL, 0, -1), 0x9000);
+	assert_int_equal(verify(fx, NULL), 0x63c8);
+	EVP_PKEY_free(pk9c);
+}
+
+/* A PIN sent over USB before is forgotten: the application chose the
+ * touch mode, so its signatures must not go out blind. */
+static void
+on_device_forgets_blind_pin(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t hash[32] = { 8 };
+
+	ready(fx);
+	EVP_PKEY_free(generate(fx, 0x9a, 0x11, NULL));
+	assert_int_equal(verify(fx, "123456"), 0x9000);
+	assert_int_equal(on_device(fx), 0x9000);
+	loglen = 0;
+	logbuf[0] = '\0';
+	assert_int_equal(ga(fx, 0x11, 0x9a, 0x81, hash, 32), 0x9000);
+	assert_non_null(strstr(logbuf, "PIV: waiting for touch"));
+}
+
+/* Denied on the device, blocked PIN, malformed: never verified. */
+static void
+on_device_refusals(void **state)
+{
+	struct fx *fx = *state;
+	int i;
+
+	fx_card(fx, SIM_TOUCH_DENY, 0, NULL);
+	ready(fx);
+	assert_int_equal(on_device(fx), 0x6401);
+	assert_non_null(strstr(logbuf, "PIV: verification on the device "
+	    "denied"));
+	assert_int_equal(verify(fx, NULL), 0x63c8);
+	/* malformed: P1, P2, data; other proprietary instructions */
+	assert_int_equal(cmd(fx, 0x80, 0x20, 0x01, 0x80, NULL, 0, -1), 0x6a86);
+	assert_int_equal(cmd(fx, 0x80, 0x20, 0x00, 0x81, NULL, 0, -1), 0x6a86);
+	assert_int_equal(cmd(fx, 0x80, 0x20, 0x00, 0x80,
+	    (const uint8_t *)"12345678", 8, -1), 0x6700);
+	assert_int_equal(cmd(fx, 0x80, 0x24, 0x00, 0x80, NULL, 0, -1), 0x6d00);
+	/* a blocked PIN: refused at once, nothing asked */
+	for (i = 0; i < 8; i++)
+		(void)verify(fx, "999999");
+	assert_int_equal(verify(fx, NULL), 0x6983);
+	loglen = 0;
+	logbuf[0] = '\0';
+	assert_int_equal(on_device(fx), 0x6983);
+	assert_null(strstr(logbuf, "PIV: waiting for the user"));
+}
+
+/* The factory device has no PIN: the user confirms on the screen; the
+ * wrong tries of a PIN typed over USB are forgiven by a right entry on
+ * the device. */
+static void
+on_device_no_pin_and_counter(void **state)
+{
+	struct fx *fx = *state;
+
+	do_select(fx);
+	assert_int_equal(verify(fx, NULL), 0x6a88);
+	assert_int_equal(on_device(fx), 0x9000);
+	assert_non_null(strstr(logbuf, "(confirmation)"));
+	assert_int_equal(verify(fx, NULL), 0x9000);
+	assert_int_equal(cmd(fx, 0, 0x20, 0xff, 0x80, NULL, 0, -1), 0x9000);
+	assert_int_equal(verify(fx, NULL), 0x6a88);
+	/* a device with a PIN, two wrong tries over USB */
+	assert_int_equal(unblock(fx, "12345678", "246810"), 0x9000);
+	assert_int_equal(verify(fx, "111111"), 0x63c7);
+	assert_int_equal(verify(fx, "111111"), 0x63c6);
+	assert_int_equal(on_device(fx), 0x9000);
+	assert_int_equal(cmd(fx, 0, 0x20, 0xff, 0x80, NULL, 0, -1), 0x9000);
+	assert_int_equal(verify(fx, NULL), 0x63c8);
 }
 
 /* --- sessions ------------------------------------------------------------- */
@@ -1610,6 +1750,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(touch_after_delay, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(touch_deny, setup, teardown),
+		cmocka_unit_test_setup_teardown(on_device_verified, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(on_device_forgets_blind_pin,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(on_device_refusals, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(on_device_no_pin_and_counter,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(touch_never_until_cancel, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(session_reset, setup, teardown),

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what ifd-openloop needs on Debian 12 and builds it in ./build.
 # Used by demo.sh and test.sh; safe to run again.
-#   --vm   also what the full-system test in a QEMU guest needs
-#          (make check-vm; tests/vm/README.md)
+#   --tests  also what every test needs: the real browsers, git, python3
+#            and the full-system test in a QEMU guest (make check-vm;
+#            tests/vm/README.md).  --vm is the same.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -12,10 +13,14 @@ DEPS="build-essential autoconf automake libtool pkg-config
       yubico-piv-tool openssl openssh-client openssh-server
       libnss3-tools gnutls-bin
       dpkg-dev debhelper lintian libccid"
+# git: commit signing through ssh-agent; python3: the tests' HTTPS server
+# and Marionette client; the browsers, Xvfb and xdotool: the real
+# Firefox ESR and Chromium client-certificate logins
+TEST_DEPS="git python3 firefox-esr chromium xvfb xdotool"
 # the guest of tests/vm runs the host's own binaries: fido2-tools and acl
 # are used in the guest, the rest builds and boots it
 VM_DEPS="qemu-system-x86 busybox-static cpio kmod acl fido2-tools"
-[ "${1:-}" = --vm ] && DEPS="$DEPS $VM_DEPS"
+case "${1:-}" in --tests|--vm) DEPS="$DEPS $TEST_DEPS $VM_DEPS" ;; esac
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run this as root (it installs Debian packages and starts a private pcscd)" >&2

@@ -6,7 +6,7 @@
 # test in a QEMU guest (make check-vm).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-"$here/scripts/setup.sh" --vm
+"$here/scripts/setup.sh" --tests
 
 passed=0
 failed=0

@@ -448,6 +448,10 @@ unset OPENSC_CONF
 # Tear-down: no PIN in any log; sshd and the agent gone.
 # =========================================================================
 check "no PIN in pcscd's or the simulator's log" piv_logs_free_of "$PIN"
+# the management key went to the card (provisioning): as text or as bytes
+# in a hex dump, spaced or not
+check "no management key in pcscd's or the simulator's log" \
+	sh -c "! grep -Eiq '$(echo "$PIV_MGM" | sed 's/../& ?/g; s/ ?$//')' '$OL_W'/pcscd*.log '$OL_SOCK.log'"
 check "no PIN in sshd's, the agents', ssh's or askpass's logs" \
 	fails grep -q "$PIN" "$SSHD_DIR/sshd.log" "$OL_W"/agent-*.log "$OL_W"/ssh-*.out "$OL_W/askpass.log"
 for i in $(seq 50); do

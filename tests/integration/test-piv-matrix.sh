@@ -132,7 +132,7 @@ sshd_log_since() { tail -n +"$(($1 + 1))" "$SSHD_DIR/sshd.log"; }
 printf '%s\n' "$PIN" >"$OL_W/pin.txt"
 chmod 600 "$OL_W/pin.txt"
 for a in pin empty; do
-	case $a in pin) ans="cat '$OL_W/pin.txt'" ;; empty) ans=echo ;; esac
+	case $a in pin) ans="cat '$OL_W/pin.txt'" ;; empty) ans='echo' ;; esac
 	cat >"$OL_W/askpass-$a" <<ASKPASS
 #!/bin/sh
 printf '%s\n' "\$1" >>"$OL_W/askpass.log"
@@ -456,7 +456,7 @@ check "no management key in pcscd's or the simulator's log" \
 	sh -c "! grep -Eiq '$(echo "$PIV_MGM" | sed 's/../& ?/g; s/ ?$//')' '$OL_W'/pcscd*.log '$OL_SOCK.log'"
 check "no PIN in sshd's, the agents', ssh's or askpass's logs" \
 	fails grep -q "$PIN" "$SSHD_DIR/sshd.log" "$OL_W"/agent-*.log "$OL_W"/ssh-*.out "$OL_W/askpass.log"
-for i in $(seq 50); do
+for _i in $(seq 50); do
 	pgrep -P "$SSHD_PID" >/dev/null || break
 	sleep 0.1
 done

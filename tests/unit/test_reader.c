@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +38,24 @@ capture(unsigned category, const char *msg)
 	snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
 }
 
+static int
+accepting(void)
+{
+	struct sockaddr_un sa;
+	int fd, ok;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		return 0;
+	memcpy(sa.sun_path, sock, strlen(sock));
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET, 0)) < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
 static void
 start_sim(const char *extra)
 {
@@ -55,9 +75,13 @@ start_sim(const char *extra)
 			    "--serial", "OLUNIT0001", (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 100 && stat(sock, &st) != 0; i++)
+	/* the simulator binds, writes its files, then listens: wait until
+	 * it accepts, not only until the socket file exists (on a loaded
+	 * machine the two are far apart) */
+	for (i = 0; i < 250 && !accepting(); i++)
 		ol_sleep_ms(20);
 	assert_int_equal(stat(sock, &st), 0);
+	assert_true(accepting());
 }
 
 static void

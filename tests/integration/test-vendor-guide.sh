@@ -255,6 +255,10 @@ vg_grep G-7.3 works "pkcs11-tool -O: certificates and public keys, no private ke
 vg_grep G-7.3 works "pkcs11-tool --login --pin -O: the private keys too" 'Private Key Object' \
 	pkcs11-tool --module "$MODULE" --login --pin "$PIN" -O
 P11O=$(printf '%s\n' "$OUT" | flat)
+m=$(sim_mark)
+vg_grep G-7.3 works "touch mode: pkcs11-tool --login -O (no PIN): the private keys" 'Private Key Object' \
+	pkcs11-tool --module "$MODULE" --login -O
+vg_grep G-7.3 works "... the device verified that login itself" 'PIV: verified on the device' sim_piv "$m"
 for m in 'PIV AUTH key:01' 'SIGN key:02' 'KEY MAN key:03' 'CARD AUTH key:04'; do
 	vg_grep G-8.3 works "private key '${m%:*}' has ID ${m#*:}" "label: +${m%:*} +ID: +${m#*:} " printf '%s\n' "$P11O"
 done
@@ -329,6 +333,10 @@ vg G-8.1.3 works "9E: pkcs11-tool --sign --id 04 -m SHA256-RSA-PKCS (touch mode)
 vg_grep G-8.1.3 works "... openssl verifies it" 'Verified OK' \
 	openssl dgst -sha256 -verify "$OL_W/cpub-9E.pem" -signature "$OL_W/sig-9e.bin" "$OL_W/data.txt"
 vg G-8.1.3 works "... the device asked for a touch for 9E too" test "$(sim_count 'PIV: touch approved' "$m")" -eq 1
+m=$(sim_mark)
+vg G-8.1.3 works "PIN mode: pkcs11-tool --login --pin --sign --id 04" \
+	pkcs11-tool --module "$MODULE" --login --pin "$PIN" --sign --id 04 -m SHA256-RSA-PKCS -i "$OL_W/data.txt" -o "$OL_W/sig-9e-pin.bin"
+vg G-8.1.3 works "... blind: no touch" fails sim_has_touch "$m"
 
 # --- 3.4: init, change, remove, lock ---------------------------------------
 vg_grep G-3.4.3 limit "pkcs11-tool --login --init-pin: CKR_FUNCTION_NOT_SUPPORTED" 'C_InitPIN failed: rv = CKR_FUNCTION_NOT_SUPPORTED' \
@@ -477,6 +485,17 @@ vg_grep G-9.6.1 works "... a VERIFY's PIN only as a length" 'ifd-openloop: C: 00
 #    PUK (the guide's --init-pin).
 # =========================================================================
 restart_device --serial OLGUIDE00002 --touch 100 --state "$OL_W/nopin.state" --verbose || exit 1
+# the guide's default: no PIN set, every signature confirmed on the device
+check "no-PIN device: a P-256 key and certificate in 9A" provision_p256 9A
+openssl x509 -in "$OL_W/cert-9A.pem" -pubkey -noout >"$OL_W/cpub-nopin.pem"
+m=$(sim_mark)
+vg G-3.4.2 works "no-PIN device (the factory default): pkcs11-tool --sign --id 01, no PIN anywhere" \
+	pkcs11-tool --module "$MODULE" --sign --mechanism ECDSA --id 01 \
+	--signature-format openssl -i "$OL_W/hash.bin" -o "$OL_W/sig-nopin.der"
+vg G-3.4.2 works "... one touch for it ($(sim_count 'PIV: touch approved' "$m"))" test "$(sim_count 'PIV: touch approved' "$m")" -eq 1
+vg_grep G-3.4.2 works "... the device had the login confirmed by its user" 'PIV: verified on the device' sim_piv "$m"
+vg_grep G-3.4.2 works "... openssl verifies it" 'Verified OK' \
+	openssl dgst -sha256 -verify "$OL_W/cpub-nopin.pem" -signature "$OL_W/sig-nopin.der" "$OL_W/data.txt"
 vg_grep G-3.4.3 limit "no-PIN device: pkcs11-tool --login --init-pin fails the same way" 'CKR_FUNCTION_NOT_SUPPORTED' \
 	fails sh -c "pkcs11-tool --module '$MODULE' --login --init-pin --new-pin '$NEWPIN' </dev/null"
 vg_grep G-3.4.3 route "the first PIN: yubico-piv-tool -r Openloop -a unblock-pin -P 12345678 -N PIN" \
@@ -555,9 +574,9 @@ check "docs/migrating.md: no row id twice" \
 printf '%s\n' "$DOC_WORKS" >"$OL_W/doc-works"; ran_ids works >"$OL_W/ran-works"
 printf '%s\n' "$DOC_LIMIT" >"$OL_W/doc-limit"; ran_ids limit >"$OL_W/ran-limit"
 check "every 'works' row of docs/migrating.md had a works check, and no works check names another row" \
-	diff "$OL_W/doc-works" "$OL_W/ran-works"
+	diff -u --label "'works' rows of docs/migrating.md" --label "ids of the works checks that ran" "$OL_W/doc-works" "$OL_W/ran-works"
 check "every 'not possible' row had a limit check, and no limit check names another row" \
-	diff "$OL_W/doc-limit" "$OL_W/ran-limit"
-check "route checks only for 'not possible' rows" \
-	test -z "$(ran_ids route | comm -23 - "$OL_W/doc-limit")"
+	diff -u --label "'not possible' rows of docs/migrating.md" --label "ids of the limit checks that ran" "$OL_W/doc-limit" "$OL_W/ran-limit"
+stray=$(ran_ids route | comm -23 - "$OL_W/doc-limit" | tr '\n' ' ')
+check "route checks only for 'not possible' rows${stray:+ (not: $stray)}" test -z "$stray"
 ol_summary

@@ -339,8 +339,15 @@ vg G-8.1.3 works "PIN mode: pkcs11-tool --login --pin --sign --id 04" \
 vg G-8.1.3 works "... blind: no touch" fails sim_has_touch "$m"
 
 # --- 3.4: init, change, remove, lock ---------------------------------------
-vg_grep G-3.4.3 limit "pkcs11-tool --login --init-pin: CKR_FUNCTION_NOT_SUPPORTED" 'C_InitPIN failed: rv = CKR_FUNCTION_NOT_SUPPORTED' \
+# --init-pin needs a security-officer login, which PIV does not have: the
+# pad verifies the PIV PIN only, and a VERIFY of the PUK is refused
+vg_grep G-3.4.3 limit "pkcs11-tool --login --init-pin: the SO login fails, CKR_DATA_INVALID" 'C_Login failed: rv = CKR_DATA_INVALID' \
 	fails sh -c "pkcs11-tool --module '$MODULE' --login --init-pin --new-pin '$NEWPIN' </dev/null"
+m=$(sim_mark)
+vg_grep G-3.4.3 limit "PIN mode, --so-pin 12345678: the SO login fails too, CKR_DATA_INVALID" 'C_Login failed: rv = CKR_DATA_INVALID' \
+	fails env OPENSC_CONF="$PINMODE_CONF" pkcs11-tool --module "$MODULE" --login --so-pin "$PIV_PUK" --init-pin --new-pin "$NEWPIN"
+vg_grep G-3.4.3 limit "... the card refused the VERIFY of the PUK (reference 81) with 6A80" 'C: 00 20 00 81 08 <8 bytes hidden> R: 6A 80' \
+	sh -c "tail -n +$((m + 1)) '$OL_SOCK.log' | grep -E ': [CR]: ' | sed 's/.*: \([CR]: \)/\1/' | tr '\n' ' '"
 vg_grep G-3.4.4 works "pkcs11-tool --login --change-pin --pin OLD --new-pin NEW" 'PIN successfully changed' \
 	pkcs11-tool --module "$MODULE" --login --change-pin --pin "$PIN" --new-pin "$NEWPIN"
 vg_grep G-3.4.4 works "yubico-piv-tool -r Openloop -a change-pin -P OLD -N NEW (back)" 'Successfully changed the pin code' \
@@ -496,7 +503,7 @@ vg G-3.4.2 works "... one touch for it ($(sim_count 'PIV: touch approved' "$m"))
 vg_grep G-3.4.2 works "... the device had the login confirmed by its user" 'PIV: verified on the device' sim_piv "$m"
 vg_grep G-3.4.2 works "... openssl verifies it" 'Verified OK' \
 	openssl dgst -sha256 -verify "$OL_W/cpub-nopin.pem" -signature "$OL_W/sig-nopin.der" "$OL_W/data.txt"
-vg_grep G-3.4.3 limit "no-PIN device: pkcs11-tool --login --init-pin fails the same way" 'CKR_FUNCTION_NOT_SUPPORTED' \
+vg_grep G-3.4.3 limit "no-PIN device: pkcs11-tool --login --init-pin fails the same way" 'C_Login failed: rv = CKR_DATA_INVALID' \
 	fails sh -c "pkcs11-tool --module '$MODULE' --login --init-pin --new-pin '$NEWPIN' </dev/null"
 vg_grep G-3.4.3 route "the first PIN: yubico-piv-tool -r Openloop -a unblock-pin -P 12345678 -N PIN" \
 	'Successfully unblocked the pin code' piv_ykpiv -a unblock-pin -P "$PIV_PUK" -N "$PIN"

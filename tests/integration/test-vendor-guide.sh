@@ -344,7 +344,7 @@ vg G-8.1.3 works "... blind: no touch" fails sim_has_touch "$m"
 vg_grep G-3.4.3 limit "pkcs11-tool --login --init-pin: the SO login fails, CKR_DATA_INVALID" 'C_Login failed: rv = CKR_DATA_INVALID' \
 	fails sh -c "pkcs11-tool --module '$MODULE' --login --init-pin --new-pin '$NEWPIN' </dev/null"
 m=$(sim_mark)
-vg_grep G-3.4.3 limit "PIN mode, --so-pin 12345678: the SO login fails too, CKR_DATA_INVALID" 'C_Login failed: rv = CKR_DATA_INVALID' \
+vg_grep G-3.4.3 limit "PIN mode, --so-pin PUK: the SO login fails too, CKR_DATA_INVALID" 'C_Login failed: rv = CKR_DATA_INVALID' \
 	fails env OPENSC_CONF="$PINMODE_CONF" pkcs11-tool --module "$MODULE" --login --so-pin "$PIV_PUK" --init-pin --new-pin "$NEWPIN"
 vg_grep G-3.4.3 limit "... the card refused the VERIFY of the PUK (reference 81) with 6A80" 'C: 00 20 00 81 08 <8 bytes hidden> R: 6A 80' \
 	sh -c "tail -n +$((m + 1)) '$OL_SOCK.log' | grep -E ': [CR]: ' | sed 's/.*: \([CR]: \)/\1/' | tr '\n' ' '"
@@ -410,7 +410,7 @@ vg G-8.1.1 works "... one touch ($(sim_count 'PIV: touch approved' "$m"))" test 
 authorize "$EC_KEY"
 vg_grep G-3.4.7 limit "ssh -o PKCS11Pin=...: 'Bad configuration option: pkcs11pin' (OpenSSH 9.2)" \
 	'[Bb]ad configuration option: pkcs11pin' fails ssh_as pin -F /dev/null -o "PKCS11Provider=$MODULE" \
-	-o "PKCS11Pin=123456" -p "$SSH_PORT" root@127.0.0.1 'echo ok'
+	-o "PKCS11Pin=$WRONG" -p "$SSH_PORT" root@127.0.0.1 'echo ok'
 m=$(sim_mark)
 vg_grep G-3.4.7 route "OPENSC_CONF=opensc-pin-mode.conf ssh -I \$MODULE, the PIN typed at the prompt" '^ok$' ssh_p11 pin
 # (OpenSC names the token after the CN of the 9A certificate: 'me' here)
@@ -505,10 +505,10 @@ vg_grep G-3.4.2 works "... openssl verifies it" 'Verified OK' \
 	openssl dgst -sha256 -verify "$OL_W/cpub-nopin.pem" -signature "$OL_W/sig-nopin.der" "$OL_W/data.txt"
 vg_grep G-3.4.3 limit "no-PIN device: pkcs11-tool --login --init-pin fails the same way" 'C_Login failed: rv = CKR_DATA_INVALID' \
 	fails sh -c "pkcs11-tool --module '$MODULE' --login --init-pin --new-pin '$NEWPIN' </dev/null"
-vg_grep G-3.4.3 route "the first PIN: yubico-piv-tool -r Openloop -a unblock-pin -P 12345678 -N PIN" \
+vg_grep G-3.4.3 route "the first PIN: yubico-piv-tool -r Openloop -a unblock-pin -P PUK -N PIN" \
 	'Successfully unblocked the pin code' piv_ykpiv -a unblock-pin -P "$PIV_PUK" -N "$PIN"
 vg G-3.4.3 route "... pkcs11-tool --login --pin works with it" pkcs11-tool --module "$MODULE" --login --pin "$PIN" -O
-vg G-3.4.3 route "or: OPENSC_CONF=opensc-pin-mode.conf pkcs15-tool --unblock-pin --puk 12345678 --new-pin NEW" \
+vg G-3.4.3 route "or: OPENSC_CONF=opensc-pin-mode.conf pkcs15-tool --unblock-pin --puk PUK --new-pin NEW" \
 	env OPENSC_CONF="$PINMODE_CONF" pkcs15-tool --unblock-pin --puk "$PIV_PUK" --new-pin "$NEWPIN"
 vg G-3.4.3 route "... pkcs11-tool --login --pin works with that one" pkcs11-tool --module "$MODULE" --login --pin "$NEWPIN" -O
 

@@ -433,6 +433,16 @@ m=$(sim_mark)
 vg_grep G-3.4.8 works "ssh root@127.0.0.1 through the agent (no -I): logged in" '^ok$' \
 	ssh_as agent -F /dev/null $SSH_OPTS -o IdentitiesOnly=no -p "$SSH_PORT" root@127.0.0.1 'echo ok'
 vg G-3.4.8 works "... blind: no touch" fails sim_has_touch "$m"
+# OpenSSH 9.2's agent cannot sign with 9C ("PIN always"), and once it has
+# tried, the token's other keys fail too (README, Troubleshooting): the
+# way around is to offer 9A's key only
+ssh-keygen -D "$MODULE" 2>/dev/null | grep 'PIV AUTH' >"$OL_W/openloop-9a.pub"
+authorize "$SIGN_KEY" "$EC_KEY"
+vg_grep G-3.4.8 works "9C and 9A authorized: ssh -o IdentitiesOnly=yes -i openloop-9a.pub through the agent" '^ok$' \
+	ssh_as agent -F /dev/null $SSH_OPTS -o IdentitiesOnly=yes -i "$OL_W/openloop-9a.pub" -p "$SSH_PORT" root@127.0.0.1 'echo ok'
+authorize "$SIGN_KEY"
+vg_grep G-3.4.8 works "... the 9C key itself through the agent: Permission denied (OpenSSH 9.2)" 'Permission denied' \
+	fails ssh_as agent -F /dev/null $SSH_OPTS -p "$SSH_PORT" root@127.0.0.1 'echo ok'
 ssh-agent -k >/dev/null 2>&1
 AGENT_PID=
 unset SSH_AUTH_SOCK SSH_AGENT_PID

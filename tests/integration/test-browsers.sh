@@ -8,12 +8,15 @@
 #
 #   touch mode (default OpenSC configuration, the reader is a PIN pad):
 #     Firefox headless --screenshot: no password prompt at all;
+#     Firefox on a display (Xvfb): its "Protected Authentication" window
+#     while the device asks the user, closed by itself when it answered;
 #     Chromium under Xvfb: its "Unlock Security Device" dialog, answered
 #     with xdotool (any text: NSS ignores it for a PIN-pad token);
 #     the device asks for a touch for the handshake signature, no PIN is sent.
 #   PIN mode (OPENSC_CONF = contrib/opensc-pin-mode.conf):
 #     Firefox headless with Marionette: NSS's password prompt, answered with
-#     the PIN from inside Firefox (browsers/marionette.py);
+#     the PIN from inside Firefox (browsers/marionette.py; Marionette is not
+#     used in touch mode, where no prompt needs answering);
 #     Chromium under Xvfb: the same dialog, the PIN typed by xdotool;
 #     the PIN is sent over USB (VERIFY with data), no touch.
 #
@@ -52,10 +55,8 @@ if [ -z "$FIREFOX" ] && [ -z "$CHROMIUM" ]; then
 	exit 0
 fi
 for t in Xvfb xdotool; do
-	if [ -n "$CHROMIUM" ] && ! command -v "$t" >/dev/null; then
-		echo "not ok - chromium is installed but $t is not (apt-get install xvfb xdotool)"
-		exit 1
-	fi
+	command -v "$t" >/dev/null ||
+		{ echo "not ok - a browser is installed but $t is not (apt-get install xvfb xdotool)"; exit 1; }
 done
 
 printf '%s' "$PIN" >"$OL_W/pin.txt"
@@ -64,7 +65,9 @@ chmod 600 "$OL_W/pin.txt"
 # =========================================================================
 # The device, the certificates, the server
 # =========================================================================
-SIM_ARGS="--serial OLBRW0000001 --touch 300 --verbose --state $OL_W/sim.state"
+# the simulated user confirms on the device after a second, as a person
+# would: Firefox's Protected Authentication window must be up by then
+SIM_ARGS="--serial OLBRW0000001 --touch 1000 --verbose --state $OL_W/sim.state"
 ol_start_sim $SIM_ARGS --pin "$PIN" || exit 1
 ol_start_pcscd || exit 1
 check "provision 9A: P-256 key and a certificate from the test CA (CN=$CN)" \
@@ -148,19 +151,25 @@ server_saw() {
 	printf '%s\n' "$OUT" | grep '^request: / ' | head -1 | sed 's/^/    | /'
 }
 
-# device_saw NAME MARK MODE: what the simulator's log says about the round
+# device_saw NAME MARK MODE: what the simulator's log says about the round.
+# Touch mode: the login is a PIN pad VERIFY the driver turns into a
+# verification on the device (80 20 00 80, the user confirms there), then
+# one touch per signature.  PIN mode: a VERIFY with the PIN, no touch.
 device_saw() {
 	_sim=$(sim_since "$2")
 	_sigs=$(printf '%s\n' "$_sim" | grep -c 'PIV: ECDSA signature with 9A')
 	_touch=$(printf '%s\n' "$_sim" | grep -c 'PIV: touch approved')
+	_ondev=$(printf '%s\n' "$_sim" | grep -c 'PIV: verified on the device')
 	_pinsent=$(printf '%s\n' "$_sim" | grep -c 'C: 00 20 00 80 0[6-8] ')
 	check "$1: the card made the handshake signature with 9A ($_sigs)" test "$_sigs" -ge 1
 	if [ "$3" = touch ]; then
-		check "$1: the device asked for a touch for each signature ($_touch touches, $_sigs signatures)" \
-			test "$_touch" -ge "$_sigs"
+		check "$1: the login was verified on the device ($_ondev)" test "$_ondev" -ge 1
+		check "$1: one touch per signature ($_touch touches, $_sigs signatures)" \
+			test "$_touch" -eq "$_sigs"
 		check "$1: no PIN crossed USB (no VERIFY with data)" test "$_pinsent" -eq 0
 	else
 		check "$1: the PIN was sent over USB (VERIFY with data, $_pinsent)" test "$_pinsent" -ge 1
+		check "$1: nothing verified on the device ($_ondev)" test "$_ondev" -eq 0
 		check "$1: blind signing: the device asked for no touch ($_touch)" test "$_touch" -eq 0
 	fi
 	printf '%s\n' "$_sim" | grep -E 'PIV: |C: 00 20 |C: 80 20 ' | sed 's/^openloop-sim: //; s/^/    | /' | head -12
@@ -173,6 +182,33 @@ stop_browser() { # PID DIR: the browser, then a check that none of its processes
 		sleep 0.1
 	done
 	echo "browser processes left for $2: $(pgrep -f -- "$2" | tr '\n' ' ')"
+	return 1
+}
+
+# An X display for what users see: Firefox's window and Chromium's dialogs
+xvfb_start() {
+	Xvfb -displayfd 3 -nolisten tcp -screen 0 1280x1024x24 3>"$OL_W/xvfb.display" \
+		>"$OL_W/xvfb.log" 2>&1 &
+	XVFB_PID=$!
+	OL_PIDS="$OL_PIDS $XVFB_PID"
+	for _i in $(seq 50); do
+		[ -s "$OL_W/xvfb.display" ] && { DISPLAY=:$(cat "$OL_W/xvfb.display"); export DISPLAY; echo "Xvfb on $DISPLAY"; return 0; }
+		sleep 0.1
+	done
+	echo "Xvfb did not start:"; cat "$OL_W/xvfb.log"
+	return 1
+}
+check_here "Xvfb, the display of the browsers' windows" xvfb_start
+say "$OUT"
+
+# windows_seen FILE SECONDS MARK: the names of the display's windows, polled
+# until the server has logged a request since MARK (or SECONDS passed)
+windows_seen() {
+	for _i in $(seq $(($2 * 5))); do
+		xdotool search --name . getwindowname %@ 2>/dev/null >>"$1"
+		srv_since "$3" | grep -q '^request: ' && return 0
+		sleep 0.2
+	done
 	return 1
 }
 
@@ -228,6 +264,29 @@ else
 	server_saw "[firefox touch]" "$vm" "Firefox/"
 	device_saw "[firefox touch]" "$sm" touch
 
+	# --- touch mode on a display, as users run it: the login goes through
+	# OpenSC's PIN pad, and Firefox shows its "Protected Authentication"
+	# window while the device asks the user; the window closes by itself
+	# when the device has answered.
+	check_here "[firefox touch, display] device restarted" device_restart
+	check_here "[firefox touch, display] a fresh profile" ff_profile display
+	sm=$(sim_mark); vm=$(srv_mark)
+	: >"$OL_W/firefox-display.windows"
+	env "${FF_ENV[@]}" timeout 60 "$FIREFOX" --no-remote --profile "$FFP" "$URL" \
+		>"$OL_W/firefox-display.log" 2>&1 &
+	ff_pid=$!
+	OL_PIDS="$OL_PIDS $ff_pid"
+	check "[firefox touch, display] firefox-esr on $DISPLAY loads $URL" \
+		windows_seen "$OL_W/firefox-display.windows" 30 "$vm"
+	check_grep "[firefox touch, display] Firefox showed its 'Protected Authentication' window during the login" \
+		'^Protected Authentication$' cat "$OL_W/firefox-display.windows"
+	sleep 0.5
+	check "[firefox touch, display] the 'Protected Authentication' window closed by itself" \
+		sh -c "! xdotool search --name '^Protected Authentication\$' >/dev/null 2>&1"
+	check "[firefox touch, display] no firefox process left" stop_browser "$ff_pid" "$FFP"
+	server_saw "[firefox touch, display]" "$vm" "Firefox/"
+	device_saw "[firefox touch, display]" "$sm" touch
+
 	# --- PIN mode: NSS's password prompt, answered through Marionette
 	check_here "[firefox PIN] device restarted" device_restart
 	check_here "[firefox PIN] a fresh profile" ff_profile pin
@@ -273,19 +332,6 @@ policy_write() {
 	done
 	printf '{"AutoSelectCertificateForUrls": ["{\\"pattern\\":\\"https://127.0.0.1:%s\\",\\"filter\\":{}}"]}\n' \
 		"$HTTPS_PORT" >"$POLICY" && cat "$POLICY"
-}
-
-xvfb_start() {
-	Xvfb -displayfd 3 -nolisten tcp -screen 0 1280x1024x24 3>"$OL_W/xvfb.display" \
-		>"$OL_W/xvfb.log" 2>&1 &
-	XVFB_PID=$!
-	OL_PIDS="$OL_PIDS $XVFB_PID"
-	for _i in $(seq 50); do
-		[ -s "$OL_W/xvfb.display" ] && { DISPLAY=:$(cat "$OL_W/xvfb.display"); export DISPLAY; echo "Xvfb on $DISPLAY"; return 0; }
-		sleep 0.1
-	done
-	echo "Xvfb did not start:"; cat "$OL_W/xvfb.log"
-	return 1
 }
 
 # cr_unlock TEXTFILE: waits for Chromium's "Unlock Security Device" dialog
@@ -347,12 +393,10 @@ if [ -z "$CHROMIUM" ]; then
 	echo "# SKIP Chromium: chromium is not installed"
 else
 	say "$("$CHROMIUM" --version 2>/dev/null)"
-	check_here "Xvfb for Chromium's dialogs" xvfb_start
-	say "$OUT"
 	cr_round touch
 	cr_round pin
-	ol_stop_pid "$XVFB_PID"
 fi
+ol_stop_pid "$XVFB_PID"
 
 # =========================================================================
 check "no PIN in pcscd's or the simulator's logs" piv_logs_free_of "$PIN"

@@ -19,6 +19,10 @@
 #     used in touch mode, where no prompt needs answering);
 #     Chromium under Xvfb: the same dialog, the PIN typed by xdotool;
 #     the PIN is sent over USB (VERIFY with data), no touch.
+#   p11-kit: OpenSC is registered with p11-kit (opensc-pkcs11.module), yet
+#     neither browser loads it by itself (a profile / ~/.pki/nssdb with no
+#     module: no certificate sent); p11-kit's proxy added as the one module
+#     brings the token into Firefox.
 #
 # The device (simulator and pcscd) is restarted before each browser, from
 # the same --state file, so that no login of one round is still valid in
@@ -143,6 +147,16 @@ wait_request() {
 	return 1
 }
 
+# wait_refused MARK SECONDS: the server refused a handshake with no client
+# certificate since MARK
+wait_refused() {
+	for _i in $(seq $(($2 * 5))); do
+		srv_since "$1" | grep -q 'handshake failed: .*PEER_DID_NOT_RETURN_A_CERTIFICATE' && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # server_saw NAME MARK UA: the server verified the card's certificate and
 # served the page to the browser whose User-Agent matches UA
 server_saw() {
@@ -215,14 +229,17 @@ windows_seen() {
 # =========================================================================
 # Firefox ESR
 # =========================================================================
-# ff_profile NAME: a fresh profile with OpenSC loaded (Settings > Privacy &
-# Security > Security Devices > Load does the same as modutil), the test CA
-# trusted, and the client certificate chosen without asking
+# ff_profile NAME [MODULE]: a fresh profile with MODULE (default OpenSC's;
+# "none": no module) loaded (Settings > Privacy & Security > Manage
+# security devices > Load does the same as modutil), the test CA trusted,
+# and the client certificate chosen without asking
 ff_profile() {
 	FFP=$OL_W/firefox-$1
 	mkdir -p "$FFP" "$OL_W/home" &&
-	certutil -N --empty-password -d "sql:$FFP" &&
-	modutil -force -add OpenSC -libfile "$PIV_P11" -dbdir "sql:$FFP" &&
+	certutil -N --empty-password -d "sql:$FFP" || return 1
+	if [ "${2:-$PIV_P11}" != none ]; then
+		modutil -force -add "$(basename "${2:-$PIV_P11}" .so)" -libfile "${2:-$PIV_P11}" -dbdir "sql:$FFP" || return 1
+	fi
 	certutil -A -d "sql:$FFP" -n "Openloop test CA" -t CT,, -i "$OL_W/piv-ca.pem" || return 1
 	cat >"$FFP/user.js" <<PREFS
 user_pref("security.default_personal_cert", "Select Automatically");
@@ -235,7 +252,7 @@ user_pref("app.update.disabledForTesting", true);
 user_pref("network.connectivity-service.enabled", false);
 user_pref("network.captive-portal-service.enabled", false);
 PREFS
-	echo "profile $FFP: OpenSC added, test CA trusted, certificate selected automatically"
+	echo "profile $FFP: module ${2:-$PIV_P11}, test CA trusted, certificate selected automatically"
 }
 
 # Firefox runs as root once HOME is its own; no crash reporter.  (An
@@ -309,20 +326,58 @@ else
 	check "[firefox PIN] no firefox process left" stop_browser "$ff_pid" "$FFP"
 	server_saw "[firefox PIN]" "$vm" "Firefox/"
 	device_saw "[firefox PIN]" "$sm" pin
+
+	# --- p11-kit (docs/browsers.md): OpenSC is registered with p11-kit
+	# (opensc-pkcs11.module), but Firefox does not load it by itself...
+	check_here "[firefox p11-kit] a fresh profile with no module added" ff_profile nomodule none
+	vm=$(srv_mark)
+	env "${FF_ENV[@]}" timeout 60 "$FIREFOX" --headless --no-remote --profile "$FFP" \
+		--screenshot "$OL_W/firefox-nomodule.png" "$URL" >"$OL_W/firefox-nomodule.log" 2>&1 &
+	ff_pid=$!
+	OL_PIDS="$OL_PIDS $ff_pid"
+	check "[firefox p11-kit] with no module added, Firefox sends no client certificate (p11-kit's registration is not used)" \
+		wait_refused "$vm" 30
+	check "[firefox p11-kit] and the server served no page" sh -c "! tail -n +$((vm + 1)) '$SRV_LOG' | grep -q '^request: '"
+	check "[firefox p11-kit] no firefox process left" stop_browser "$ff_pid" "$FFP"
+	check_grep "[firefox p11-kit] the profile holds NSS's internal module only" \
+		'^ *1\. NSS Internal' modutil -list -dbdir "sql:$FFP"
+	check "[firefox p11-kit] ... and no second one" sh -c "! printf '%s\n' \"\$1\" | grep -q '^ *2\. '" _ "$OUT"
+
+	# ...while p11-kit-proxy, added as the one module, brings OpenSC in.
+	# p11-kit-proxy.so (package p11-kit-modules) is a link to libp11-kit.so.0
+	P11KIT_PROXY=/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so
+	[ -e "$P11KIT_PROXY" ] || P11KIT_PROXY=/usr/lib/x86_64-linux-gnu/libp11-kit.so.0
+	check_here "[firefox p11-kit] device restarted" device_restart
+	check_here "[firefox p11-kit] a fresh profile with p11-kit's proxy ($P11KIT_PROXY) as its module" \
+		ff_profile p11kit "$P11KIT_PROXY"
+	check_grep "[firefox p11-kit] modutil -list: the Openloop token behind the proxy" \
+		"token: $CN" modutil -list -dbdir "sql:$FFP"
+	sm=$(sim_mark); vm=$(srv_mark)
+	env "${FF_ENV[@]}" timeout 60 "$FIREFOX" --headless --no-remote --profile "$FFP" \
+		--screenshot "$OL_W/firefox-p11kit.png" "$URL" >"$OL_W/firefox-p11kit.log" 2>&1 &
+	ff_pid=$!
+	OL_PIDS="$OL_PIDS $ff_pid"
+	check "[firefox p11-kit] firefox-esr --headless --screenshot $URL through p11-kit-proxy" \
+		wait_request "$vm" 60
+	check "[firefox p11-kit] no firefox process left" stop_browser "$ff_pid" "$FFP"
+	server_saw "[firefox p11-kit]" "$vm" "Firefox/"
+	device_saw "[firefox p11-kit]" "$sm" touch
 fi
 
 # =========================================================================
 # Chromium
 # =========================================================================
-# cr_profile NAME: HOME with OpenSC in ~/.pki/nssdb, where Chromium on
-# Linux reads PKCS#11 modules and trust, and a fresh user-data-dir
+# cr_profile NAME [none]: HOME with OpenSC (or no module) in ~/.pki/nssdb,
+# where Chromium on Linux reads PKCS#11 modules and trust
 cr_profile() {
 	CRH=$OL_W/chromium-$1
 	mkdir -p "$CRH/.pki/nssdb" &&
-	certutil -N --empty-password -d "sql:$CRH/.pki/nssdb" &&
-	modutil -force -add OpenSC -libfile "$PIV_P11" -dbdir "sql:$CRH/.pki/nssdb" &&
+	certutil -N --empty-password -d "sql:$CRH/.pki/nssdb" || return 1
+	if [ "${2:-}" != none ]; then
+		modutil -force -add OpenSC -libfile "$PIV_P11" -dbdir "sql:$CRH/.pki/nssdb" || return 1
+	fi
 	certutil -A -d "sql:$CRH/.pki/nssdb" -n "Openloop test CA" -t CT,, -i "$OL_W/piv-ca.pem" &&
-	echo "HOME $CRH: OpenSC added to ~/.pki/nssdb, test CA trusted"
+	echo "HOME $CRH: ${2:-OpenSC} in ~/.pki/nssdb, test CA trusted"
 }
 
 # the policy that picks the certificate for our server without a dialog
@@ -395,6 +450,20 @@ else
 	say "$("$CHROMIUM" --version 2>/dev/null)"
 	cr_round touch
 	cr_round pin
+
+	# --- p11-kit: Chromium with nothing in ~/.pki/nssdb sees no token
+	check_here "[chromium p11-kit] a fresh HOME, no module in ~/.pki/nssdb" cr_profile nomodule none
+	vm=$(srv_mark)
+	env HOME="$CRH" timeout 60 "$CHROMIUM" --no-sandbox --user-data-dir="$CRH/user-data" \
+		--no-first-run --no-default-browser-check --disable-gpu --disable-sync \
+		--disable-background-networking --disable-component-update --password-store=basic \
+		"$URL" >"$OL_W/chromium-nomodule.log" 2>&1 &
+	cr_pid=$!
+	OL_PIDS="$OL_PIDS $cr_pid"
+	check "[chromium p11-kit] with no module added, Chromium sends no client certificate" wait_refused "$vm" 30
+	check "[chromium p11-kit] no Unlock Security Device dialog and no page" \
+		sh -c "! xdotool search --name '^Unlock Security Device\$' >/dev/null 2>&1 && ! tail -n +$((vm + 1)) '$SRV_LOG' | grep -q '^request: '"
+	check "[chromium p11-kit] no chromium process left" stop_browser "$cr_pid" "$CRH/user-data"
 fi
 ol_stop_pid "$XVFB_PID"
 

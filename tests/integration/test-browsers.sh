@@ -71,8 +71,8 @@ chmod 600 "$OL_W/pin.txt"
 # =========================================================================
 # the simulated user confirms on the device after a second, as a person
 # would: Firefox's Protected Authentication window must be up by then
-SIM_ARGS="--serial OLBRW0000001 --touch 1000 --verbose --state $OL_W/sim.state"
-ol_start_sim $SIM_ARGS --pin "$PIN" || exit 1
+SIM_ARGS=(--serial OLBRW0000001 --touch 1000 --verbose --state "$OL_W/sim.state")
+ol_start_sim "${SIM_ARGS[@]}" --pin "$PIN" || exit 1
 ol_start_pcscd || exit 1
 check "provision 9A: P-256 key and a certificate from the test CA (CN=$CN)" \
 	piv_provision 9A 11 "/CN=$CN"
@@ -125,7 +125,7 @@ device_restart() {
 	ol_stop_pid "$OL_PCSCD_PID"
 	ol_stop_pid "$OL_SIM_PID"
 	mv "$OL_W/pcscd.log" "$OL_W/pcscd-$ROUND.log"
-	ol_start_sim $SIM_ARGS || return 1
+	ol_start_sim "${SIM_ARGS[@]}" || return 1
 	ol_start_pcscd
 	_rc=$?
 	name=$_name

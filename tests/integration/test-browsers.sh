@@ -11,8 +11,9 @@
 #     Firefox on a display (Xvfb): its "Protected Authentication" window
 #     while the device asks the user, closed by itself when it answered;
 #     Chromium under Xvfb: its "Unlock Security Device" dialog, answered
-#     with xdotool (any text: NSS ignores it for a PIN-pad token);
-#     the device asks for a touch for the handshake signature, no PIN is sent.
+#     with xdotool (any text: it is not sent, the login uses the PIN pad);
+#     the login is verified on the device, then one touch per signature;
+#     no PIN crosses USB.
 #   PIN mode (OPENSC_CONF = contrib/opensc-pin-mode.conf):
 #     Firefox headless with Marionette: NSS's password prompt, answered with
 #     the PIN from inside Firefox (browsers/marionette.py; Marionette is not
@@ -63,8 +64,7 @@ for t in Xvfb xdotool; do
 		{ echo "not ok - a browser is installed but $t is not (apt-get install xvfb xdotool)"; exit 1; }
 done
 
-printf '%s' "$PIN" >"$OL_W/pin.txt"
-chmod 600 "$OL_W/pin.txt"
+(umask 077 && printf '%s' "$PIN" >"$OL_W/pin.txt")
 
 # =========================================================================
 # The device, the certificates, the server
@@ -310,7 +310,8 @@ else
 	MPORT=$(free_port $((28300 + $$ % 500)))
 	echo "user_pref(\"marionette.port\", $MPORT);" >>"$FFP/user.js"
 	sm=$(sim_mark); vm=$(srv_mark)
-	env "${FF_ENV[@]}" OPENSC_CONF="$top_srcdir/contrib/opensc-pin-mode.conf" timeout 90 "$FIREFOX" --headless --no-remote --profile "$FFP" \
+	env "${FF_ENV[@]}" OPENSC_CONF="$top_srcdir/contrib/opensc-pin-mode.conf" \
+		timeout 90 "$FIREFOX" --headless --no-remote --profile "$FFP" \
 		--marionette -remote-allow-system-access about:blank >"$OL_W/firefox-pin.log" 2>&1 &
 	ff_pid=$!
 	OL_PIDS="$OL_PIDS $ff_pid"

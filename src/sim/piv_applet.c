@@ -661,18 +661,25 @@ cmd_verify(struct piv_applet *a, const struct sim_apdu *apdu)
 static uint16_t
 cmd_verify_on_device(struct piv_applet *a, const struct sim_apdu *apdu)
 {
+	int again;
+
 	if (apdu->p1 != 0x00 || apdu->p2 != REF_PIN)
 		return SIM_SW_INCORRECT_P1P2;
 	if (apdu->lc != 0)
 		return SIM_SW_WRONG_LENGTH;
 	a->pin_always = 0;
-	if (a->pin == PIN_VERIFIED_ON_DEVICE)
-		return SIM_SW_OK; /* each operation asks for its touch anyway */
+	/* Like any PIN pad, every verification involves the user: a PIN
+	 * pad's answer never comes at once (Firefox's Protected
+	 * Authentication window waits for it), and a second application
+	 * logging in is not waved through.  Within a session already
+	 * verified on the device a confirmation is enough. */
+	again = a->pin == PIN_VERIFIED_ON_DEVICE;
 	a->pin = PIN_NOT_VERIFIED;
 	if (a->st.pin_set && a->st.pin_tries == 0)
 		return SIM_SW_AUTH_BLOCKED;
 	ol_log(OL_LOG_INFO, "PIV: waiting for the user to verify on the "
-	    "device (%s)", a->st.pin_set ? "PIN entry" : "confirmation");
+	    "device (%s)", a->st.pin_set && !again ? "PIN entry" :
+	    "confirmation");
 	switch (sim_card_wait_touch(a->card)) {
 	case SIM_TOUCH_APPROVED:
 		break;

@@ -301,9 +301,8 @@ test_pad_other_reference(void **state)
 
 /* 9C per use: OpenSC's context-specific login before each 9C signature
  * is one more keypad VERIFY.  The driver keeps no login state of its
- * own: each time it asks the device, which answers 90 00 at once while
- * its PIN stays verified on it (the touch is the per-use confirmation);
- * if the device says otherwise, the application hears it. */
+ * own: each time it asks the device, which confirms with the user; if
+ * the device says otherwise, the application hears it. */
 static void
 test_pad_9c_per_use(void **state)
 {

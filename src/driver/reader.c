@@ -24,9 +24,8 @@ struct ol_reader {
 	uint8_t atr[OL_ATR_MAX];
 	size_t atr_len;
 	int powered;
-	/* the last response of a sensitive command ended in 61xx: the
-	 * GET RESPONSE that follows carries its data */
-	int sensitive_pending;
+	/* what the COMM log may show of each response */
+	struct ol_apdu_redactor redactor;
 	char serial[128];
 	char firmware[16];
 	uint32_t firmware_version;
@@ -150,6 +149,7 @@ ol_reader_open(const char *devicename, const struct ol_reader_config *cfg,
 	*out = NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return OL_ERR_NOMEM;
+	ol_apdu_redactor_init(&r->redactor);
 	if (cfg != NULL)
 		r->cfg = *cfg;
 	else
@@ -260,14 +260,12 @@ ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
     uint8_t *rapdu, size_t rapdu_cap, size_t *rapdu_len)
 {
 	char line[256];
-	int sensitive, e;
+	int hide, e;
 
 	*rapdu_len = 0;
 	if (r->hid == NULL)
 		return OL_ERR_GONE;
-	sensitive = ol_apdu_is_sensitive(capdu, capdu_len) ||
-	    (r->sensitive_pending && capdu_len >= 2 && capdu[1] == 0xc0);
-	r->sensitive_pending = 0;
+	hide = ol_apdu_redactor_command(&r->redactor, 0, capdu, capdu_len);
 	if (ol_log_enabled(OL_LOG_COMM))
 		ol_log(OL_LOG_COMM, "%s", ol_apdu_format_command(capdu,
 		    capdu_len, line, sizeof(line)));
@@ -279,10 +277,10 @@ ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
 	}
 	if (e != OL_OK)
 		return e;
-	r->sensitive_pending = sensitive && rapdu[*rapdu_len - 2] == 0x61;
+	ol_apdu_redactor_response(&r->redactor, rapdu, *rapdu_len);
 	if (ol_log_enabled(OL_LOG_COMM))
 		ol_log(OL_LOG_COMM, "%s", ol_apdu_format_response(rapdu,
-		    *rapdu_len, sensitive, line, sizeof(line)));
+		    *rapdu_len, hide, line, sizeof(line)));
 	return OL_OK;
 }
 

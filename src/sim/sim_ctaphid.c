@@ -81,6 +81,7 @@ struct sim_ctaphid {
 	/* the channel of the card's current session: an APDU on another
 	 * channel, or after this one was re-INITed, starts a new one */
 	uint32_t session_cid;
+	struct ol_apdu_redactor redactor;  /* what the log shows of APDUs */
 	uint8_t outq[OUTQ_LEN][CTAPHID_REPORT_LEN];
 	size_t oq_head;
 	size_t oq_len;
@@ -130,22 +131,28 @@ log_report(const char *dir, const uint8_t report[CTAPHID_REPORT_LEN])
 }
 
 static void
-log_apdu(const struct job *job, const uint8_t *rapdu, size_t rlen)
+log_apdu(sim_ctaphid_t *dev, const struct job *job, const uint8_t *rapdu,
+    size_t rlen)
 {
 	char line[256];
+	int hide;
 
-	if (!ol_log_enabled(OL_LOG_COMM))
-		return;
 	if (rapdu == NULL) {
-		ol_log(OL_LOG_COMM, "%08x: %s", (unsigned)job->cid,
-		    ol_apdu_format_command(job->capdu, job->capdu_len, line,
-		    sizeof(line)));
+		(void)ol_apdu_redactor_command(&dev->redactor, job->cid,
+		    job->capdu, job->capdu_len);
+		if (ol_log_enabled(OL_LOG_COMM))
+			ol_log(OL_LOG_COMM, "%08x: %s", (unsigned)job->cid,
+			    ol_apdu_format_command(job->capdu,
+			    job->capdu_len, line, sizeof(line)));
 		return;
 	}
-	ol_log(OL_LOG_COMM, "%08x: %s", (unsigned)job->cid,
-	    ol_apdu_format_response(rapdu, rlen,
-	    ol_apdu_is_sensitive(job->capdu, job->capdu_len), line,
-	    sizeof(line)));
+	hide = dev->redactor.hide_response;
+	ol_apdu_redactor_response(&dev->redactor, rapdu, rlen);
+	if (ol_log_enabled(OL_LOG_COMM))
+		ol_log(OL_LOG_COMM, "%08x: %s", (unsigned)job->cid,
+		    ol_apdu_format_response(rapdu, rlen, hide, line,
+		    sizeof(line)));
+	explicit_bzero(line, sizeof(line));
 }
 
 /* --- the queue of input reports ---------------------------------------- */
@@ -270,7 +277,7 @@ start_apdu(sim_ctaphid_t *dev, uint32_t cid, const uint8_t *msg, size_t len,
 		dev->session_cid = cid;
 	}
 	job->ops->arm(job->card);
-	log_apdu(job, NULL, 0);
+	log_apdu(dev, job, NULL, 0);
 	if ((err = pthread_create(&job->thread, NULL, worker_main, job)) != 0) {
 		ol_log(OL_LOG_CRITICAL, "cannot start the APDU worker: %s",
 		    strerror(err));
@@ -322,7 +329,7 @@ job_finish(sim_ctaphid_t *dev)
 		ol_log(OL_LOG_CRITICAL, "card failed (%s): answering 6F00",
 		    ol_strerror(job->rc));
 	if (msg != NULL) {
-		log_apdu(job, msg, len);
+		log_apdu(dev, job, msg, len);
 		send_msg(dev, job->cid, CTAPHID_OPENLOOP_APDU, msg, len);
 	}
 	explicit_bzero(job->capdu, sizeof(job->capdu));
@@ -677,6 +684,7 @@ sim_ctaphid_new(const struct sim_ctaphid_opts *opts, sim_ctaphid_t **out)
 	r = OL_ERR_NOMEM;
 	if ((dev = calloc(1, sizeof(*dev))) == NULL)
 		goto fail;
+	ol_apdu_redactor_init(&dev->redactor);
 	dev->wake[0] = dev->wake[1] = -1;
 	dev->opts = *opts;
 	if (pipe2(dev->wake, O_NONBLOCK | O_CLOEXEC) == -1) {

@@ -677,7 +677,7 @@ cmd_apdu(const char *dev, int argc, char **argv)
 		return ret;
 	/* The output is the user's own; the log (which may end up in a bug
 	 * report) hides PINs and keys as the driver's does. */
-	sensitive = ol_apdu_is_sensitive(capdu, clen);
+	sensitive = ol_apdu_response_is_sensitive(capdu, clen);
 	ol_log(OL_LOG_COMM, "%s", ol_apdu_format_command(capdu, clen,
 	    logbuf, sizeof(logbuf)));
 	r = ol_ctap_apdu(s.ctap, capdu, clen, rapdu, sizeof(rapdu), &rlen);

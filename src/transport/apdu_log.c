@@ -1,13 +1,18 @@
 /*
- * ifd-openloop: APDU formatting for the COMM log that never shows a PIN,
- * a PUK or the PIV management key exchange.
+ * ifd-openloop: APDU formatting for the COMM log that never shows a
+ * secret.
  *
- * The decision is made on INS (and P2 for GENERAL AUTHENTICATE) only, not
- * on CLA: chained (CLA 0x10), secure-messaging and proprietary classes
- * carry the same secrets, and hiding a harmless command costs nothing.
- * For a sensitive command everything after the Lc field is hidden, Le
- * included: if Lc is wrong (shorter than the data), the bytes after it may
- * still be PIN bytes.
+ * An allow-list, not a deny-list: every APDU shows its header, its
+ * length and its status word, and data only where the instruction and
+ * the direction are known to carry nothing secret (SELECT, GET DATA of a
+ * public PIV object and the GET RESPONSE that continues it, GENERATE's
+ * public key).  Everything else (VERIFY, CHANGE REFERENCE DATA, RESET
+ * RETRY COUNTER, GENERAL AUTHENTICATE whatever its key, PUT DATA, GET
+ * CHALLENGE, Yubico's key import and management-key change, any
+ * proprietary class, instructions this code does not know) is shown as
+ * a length.  For a hidden command everything after the Lc field is
+ * hidden, Le included: if Lc is wrong (shorter than the data), the bytes
+ * after it may still be secret.
  *
  * Output is built token by token into a bounded buffer.  Every token is
  * only written if the room for the tail ("..." and, for responses, the
@@ -23,11 +28,12 @@
 
 #include "apdu_log.h"
 
-#define INS_VERIFY                  0x20
-#define INS_CHANGE_REFERENCE_DATA   0x24
-#define INS_RESET_RETRY_COUNTER     0x2c
-#define INS_GENERAL_AUTHENTICATE    0x87
-#define PIV_KEY_MANAGEMENT          0x9b    /* P2 of the admin key */
+#define INS_GENERATE                0x47
+#define INS_SELECT                  0xa4
+#define INS_GET_RESPONSE            0xc0
+#define INS_GET_DATA                0xcb
+#define CLA_PROPRIETARY             0x80
+#define TAG_LIST                    0x5c    /* GET DATA's tag list */
 
 #define ELLIPSIS    "..."
 #define SW_TEXT_LEN 6                       /* " 90 00" */
@@ -129,21 +135,126 @@ put_hidden(struct sbuf *b, size_t n, size_t keep)
 	sb_put(b, tok, keep);
 }
 
+/* Where a command's data starts (len if it has none). */
+static size_t
+data_offset(const uint8_t *capdu, size_t len)
+{
+	if (len <= 5)
+		return len;             /* case 1 or short case 2 */
+	if (capdu[4] != 0)
+		return 5;               /* short Lc */
+	return len >= 7 ? 7 : len;      /* extended Lc */
+}
+
+/*
+ * The PIV data objects SP 800-73-4 lets anybody read (Table 3, "Always"):
+ * Discovery, CHUID, CCC, Key History, the Security Object and the
+ * certificates (current and retired, and the secure-messaging signer's).
+ * Fingerprints, facial image, printed information, iris images and the
+ * pairing code stay hidden, and so does any object this list does not
+ * name.
+ */
+static int
+public_object(const uint8_t *capdu, size_t len)
+{
+	size_t off = data_offset(capdu, len);
+	uint32_t tag;
+
+	if (off + 2 > len || capdu[off] != TAG_LIST)
+		return 0;
+	if (capdu[off + 1] == 1 && off + 3 <= len)
+		return capdu[off + 2] == 0x7e;
+	if (capdu[off + 1] != 3 || off + 5 > len)
+		return 0;
+	tag = (uint32_t)capdu[off + 2] << 16 | (uint32_t)capdu[off + 3] << 8 |
+	    capdu[off + 4];
+	switch (tag) {
+	case 0x5fc101:  /* card authentication certificate (9E) */
+	case 0x5fc102:  /* CHUID */
+	case 0x5fc105:  /* PIV authentication certificate (9A) */
+	case 0x5fc106:  /* security object */
+	case 0x5fc107:  /* CCC */
+	case 0x5fc10a:  /* digital signature certificate (9C) */
+	case 0x5fc10b:  /* key management certificate (9D) */
+	case 0x5fc10c:  /* key history */
+	case 0x5fc122:  /* secure messaging certificate signer */
+		return 1;
+	default:
+		/* retired key management certificates 82..95 */
+		return tag >= 0x5fc10d && tag <= 0x5fc120;
+	}
+}
+
+static int
+interindustry(const uint8_t *capdu)
+{
+	return (capdu[0] & CLA_PROPRIETARY) == 0;
+}
+
 int
 ol_apdu_is_sensitive(const uint8_t *capdu, size_t len)
 {
 	if (capdu == NULL || len < 2)
-		return 0;
-	switch (capdu[1]) {
-	case INS_VERIFY:
-	case INS_CHANGE_REFERENCE_DATA:
-	case INS_RESET_RETRY_COUNTER:
+		return 0;       /* no data to hide */
+	if (!interindustry(capdu))
 		return 1;
-	case INS_GENERAL_AUTHENTICATE:
-		return len >= 4 && capdu[3] == PIV_KEY_MANAGEMENT;
-	default:
+	switch (capdu[1]) {
+	case INS_SELECT:
+	case INS_GET_DATA:
+	case INS_GET_RESPONSE:
+	case INS_GENERATE:
 		return 0;
+	default:
+		return 1;
 	}
+}
+
+int
+ol_apdu_response_is_sensitive(const uint8_t *capdu, size_t len)
+{
+	if (capdu == NULL || len < 2 || !interindustry(capdu))
+		return 1;
+	switch (capdu[1]) {
+	case INS_SELECT:
+	case INS_GENERATE:
+		return 0;
+	case INS_GET_DATA:
+		return !public_object(capdu, len);
+	default:
+		/* GET RESPONSE: only ol_apdu_redactor knows what it continues */
+		return 1;
+	}
+}
+
+void
+ol_apdu_redactor_init(struct ol_apdu_redactor *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->hide_response = 1;
+}
+
+int
+ol_apdu_redactor_command(struct ol_apdu_redactor *r, uint32_t channel,
+    const uint8_t *capdu, size_t len)
+{
+	int continues = capdu != NULL && len >= 2 && interindustry(capdu) &&
+	    capdu[1] == INS_GET_RESPONSE;
+
+	if (continues)
+		r->hide_response = !(r->chain_public && r->channel == channel);
+	else
+		r->hide_response = ol_apdu_response_is_sensitive(capdu, len);
+	r->channel = channel;
+	r->chain_public = 0;
+	return r->hide_response;
+}
+
+void
+ol_apdu_redactor_response(struct ol_apdu_redactor *r, const uint8_t *rapdu,
+    size_t len)
+{
+	r->chain_public = !r->hide_response && rapdu != NULL && len >= 2 &&
+	    rapdu[len - 2] == 0x61;
 }
 
 /* Bytes of a sensitive command that may be shown: the header and the Lc

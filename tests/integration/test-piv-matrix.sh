@@ -29,6 +29,11 @@
 . "$top_srcdir/tests/integration/piv-lib.sh"
 ol_setup
 piv_init
+# the driver logs at its highest level (errors, info, every APDU, presence
+# polling): the checks at the end look for every secret used here in
+# pcscd's log and the simulator's
+export IFDOPENLOOP_ifdLogLevel=0x0F
+SECRETS_HEX=
 
 PIN=583920
 STATE="$OL_W/piv.state"
@@ -372,6 +377,7 @@ for MODE in touch pin; do
 		p11_login --derive -m ECDH1-DERIVE --id 03 -i "$OL_W/peer.der" -o "$OL_W/z-card.bin"
 	openssl pkeyutl -derive -inkey "$OL_W/peer.key" -peerkey "$OL_W/cpub-9D.pem" -out "$OL_W/z-openssl.bin"
 	check "$M, the 9D shared secret equals openssl pkeyutl -derive's" cmp "$OL_W/z-card.bin" "$OL_W/z-openssl.bin"
+	SECRETS_HEX="$SECRETS_HEX $(od -An -v -tx1 "$OL_W/z-card.bin" | tr -d ' \n')"
 	touch_check "pkcs11-tool 9D (one private-key operation)" "$m"
 
 	# --- ssh -I with the whole ssh-keygen -D output, only 9C, 9A+9C
@@ -458,8 +464,50 @@ done
 unset OPENSC_CONF
 
 # =========================================================================
-# Tear-down: no PIN in any log; sshd and the agent gone.
+# Secrets the device refuses still reach the driver's log first: a private
+# key imported and a new management key set with yubico-piv-tool (Yubico's
+# instructions FE and FF; Openloop answers 6D00, "not a YubiKey").
 # =========================================================================
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$OL_W/import.key" 2>/dev/null
+IMPORT_HEX=$(openssl pkey -in "$OL_W/import.key" -text -noout 2>/dev/null |
+	sed -n '/^priv:/,/^pub:/p' | grep -v -E '^(priv|pub):' | tr -d ' :\n')
+check "a P-256 private key to import ($(( ${#IMPORT_HEX} / 2 )) bytes)" test "${#IMPORT_HEX}" -ge 62
+m=$(sim_mark)
+check_grep "yubico-piv-tool -a import-key: refused by the device (not a YubiKey)" 'Unable|Failed|failed' \
+	fails piv_ykpiv -k"$PIV_MGM" -a import-key -s 9a -i "$OL_W/import.key"
+check_grep "... the key went to the device (IMPORT KEY, INS FE), which answered 6D00" 'C: 00 FE .* R: 6D 00' \
+	sh -c "tail -n +$((m + 1)) '$OL_SOCK.log' | grep -E ': (C|R): ' | tr '\n' ' '"
+NEW_MGM=$(od -An -v -N24 -tx1 /dev/urandom | tr -d ' \n')
+m=$(sim_mark)
+check_grep "yubico-piv-tool -a set-mgm-key: refused by the device" 'Unable|Failed|failed' \
+	fails piv_ykpiv -k"$PIV_MGM" -a set-mgm-key -n "$NEW_MGM"
+check_grep "... the new key went to the device (SET MANAGEMENT KEY, INS FF), which answered 6D00" 'C: 00 FF .* R: 6D 00' \
+	sh -c "tail -n +$((m + 1)) '$OL_SOCK.log' | grep -E ': (C|R): ' | tr '\n' ' '"
+SECRETS_HEX="$SECRETS_HEX $IMPORT_HEX $NEW_MGM"
+
+# =========================================================================
+# Tear-down: no secret in any log; sshd and the agent gone.
+# =========================================================================
+# hex_in_logs HEX: any 8-byte window of HEX, in any case, with or without
+# spaces between the bytes, in pcscd's logs or the simulator's
+hex_in_logs() {
+	_h=$(echo "$1" | tr 'A-F' 'a-f')
+	_n=$((${#_h} / 2))
+	_pats=
+	_i=0
+	while [ $((_i + 8)) -le "$_n" ]; do
+		_w=$(echo "$_h" | cut -c$((_i * 2 + 1))-$((_i * 2 + 16)))
+		_pats="$_pats${_pats:+|}$(echo "$_w" | sed 's/../& ?/g; s/ ?$//')"
+		_i=$((_i + 1))
+	done
+	grep -Eil "$_pats" "$OL_W"/pcscd*.log "$OL_SOCK.log"
+}
+for sec in $SECRETS_HEX; do
+	check "no trace of a $(( ${#sec} / 2 ))-byte secret (ECDH result, imported key, new management key) in pcscd's or the simulator's log" \
+		fails hex_in_logs "$sec"
+done
+check "pcscd's log is at the highest level: APDUs and presence polling are there" \
+	sh -c "grep -q 'C: 00 87' '$OL_W/pcscd.log' && grep -q 'present' '$OL_W/pcscd.log'"
 check "no PIN in pcscd's or the simulator's log" piv_logs_free_of "$PIN"
 # the management key went to the card (provisioning): as text or as bytes
 # in a hex dump, spaced or not

@@ -133,20 +133,113 @@ test_is_sensitive(void **state)
 	static const uint8_t ga9a[] = { 0x00, 0x87, 0x11, 0x9a };
 	static const uint8_t select[] = { 0x00, 0xa4, 0x04, 0x00 };
 	static const uint8_t getdata[] = { 0x00, 0xcb, 0x3f, 0xff };
+	static const uint8_t putdata[] = { 0x00, 0xdb, 0x3f, 0xff };
+	static const uint8_t import[] = { 0x00, 0xfe, 0x11, 0x9a };
+	static const uint8_t setmgm[] = { 0x00, 0xff, 0xff, 0xff };
+	static const uint8_t unknown[] = { 0x00, 0x70, 0x00, 0x00 };
+	static const uint8_t prop_select[] = { 0x80, 0xa4, 0x04, 0x00 };
 
 	(void)state;
+	/* allow-list: everything is hidden but what is known public */
 	assert_true(ol_apdu_is_sensitive(verify, 4));
 	assert_true(ol_apdu_is_sensitive(verify, 2));
 	assert_true(ol_apdu_is_sensitive(chained, 4));
 	assert_true(ol_apdu_is_sensitive(prop, 4));
 	assert_true(ol_apdu_is_sensitive(ga9b, 4));
-	assert_false(ol_apdu_is_sensitive(ga9b, 3)); /* no P2 yet */
-	assert_false(ol_apdu_is_sensitive(ga9a, 4));
+	assert_true(ol_apdu_is_sensitive(ga9a, 4));
+	assert_true(ol_apdu_is_sensitive(putdata, 4));
+	assert_true(ol_apdu_is_sensitive(import, 4));
+	assert_true(ol_apdu_is_sensitive(setmgm, 4));
+	assert_true(ol_apdu_is_sensitive(unknown, 4));
+	assert_true(ol_apdu_is_sensitive(prop_select, 4));
 	assert_false(ol_apdu_is_sensitive(select, 4));
 	assert_false(ol_apdu_is_sensitive(getdata, 4));
 	assert_false(ol_apdu_is_sensitive(verify, 1));
 	assert_false(ol_apdu_is_sensitive(verify, 0));
 	assert_false(ol_apdu_is_sensitive(NULL, 4));
+	/* responses: the same, and GET DATA only of public objects */
+	assert_true(ol_apdu_response_is_sensitive(ga9a, 4));
+	assert_true(ol_apdu_response_is_sensitive(NULL, 0));
+	assert_false(ol_apdu_response_is_sensitive(select, 4));
+}
+
+/* GET DATA: certificates, CHUID, CCC, Discovery... are public; the
+ * printed information, biometrics and the pairing code are not, nor any
+ * object this code does not know. */
+static void
+test_get_data_objects(void **state)
+{
+	static const uint32_t pub[] = { 0x5fc101, 0x5fc102, 0x5fc105,
+	    0x5fc106, 0x5fc107, 0x5fc10a, 0x5fc10b, 0x5fc10c, 0x5fc10d,
+	    0x5fc120, 0x5fc122 };
+	static const uint32_t priv[] = { 0x5fc103, 0x5fc108, 0x5fc109,
+	    0x5fc121, 0x5fc123, 0x5fff01, 0x5fc100, 0x5fc124 };
+	uint8_t c[16] = { 0x00, 0xcb, 0x3f, 0xff, 0x05, 0x5c, 0x03 };
+	static const uint8_t disc[] = { 0x00, 0xcb, 0x3f, 0xff, 0x03, 0x5c,
+	    0x01, 0x7e, 0x00 };
+	static const uint8_t ext[] = { 0x00, 0xcb, 0x3f, 0xff, 0x00, 0x00,
+	    0x05, 0x5c, 0x03, 0x5f, 0xc1, 0x05, 0x00, 0x00 };
+	static const uint8_t cut[] = { 0x00, 0xcb, 0x3f, 0xff, 0x05, 0x5c,
+	    0x03, 0x5f, 0xc1 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pub) / sizeof(pub[0]); i++) {
+		c[7] = (uint8_t)(pub[i] >> 16);
+		c[8] = (uint8_t)(pub[i] >> 8);
+		c[9] = (uint8_t)pub[i];
+		assert_false(ol_apdu_response_is_sensitive(c, 11));
+	}
+	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+		c[7] = (uint8_t)(priv[i] >> 16);
+		c[8] = (uint8_t)(priv[i] >> 8);
+		c[9] = (uint8_t)priv[i];
+		assert_true(ol_apdu_response_is_sensitive(c, 11));
+	}
+	assert_false(ol_apdu_response_is_sensitive(disc, sizeof(disc)));
+	assert_false(ol_apdu_response_is_sensitive(ext, sizeof(ext)));
+	/* a tag list cut short, or no tag list: hidden */
+	assert_true(ol_apdu_response_is_sensitive(cut, sizeof(cut)));
+	assert_true(ol_apdu_response_is_sensitive(c, 5));
+}
+
+/* GET RESPONSE shows data only when it continues, on the same channel
+ * and right after, a response that was shown. */
+static void
+test_redactor_chains(void **state)
+{
+	static const uint8_t cert[] = { 0x00, 0xcb, 0x3f, 0xff, 0x05, 0x5c,
+	    0x03, 0x5f, 0xc1, 0x05, 0x00 };
+	static const uint8_t ecdh[] = { 0x00, 0x87, 0x11, 0x9d, 0x04, 0x7c,
+	    0x02, 0x85, 0x00, 0x00 };
+	static const uint8_t getresp[] = { 0x00, 0xc0, 0x00, 0x00, 0x00 };
+	static const uint8_t more[] = { 0x30, 0x82, 0x61, 0x00 };
+	static const uint8_t last[] = { 0x30, 0x82, 0x90, 0x00 };
+	struct ol_apdu_redactor r;
+
+	(void)state;
+	ol_apdu_redactor_init(&r);
+	/* a GET RESPONSE out of the blue: hidden */
+	assert_true(ol_apdu_redactor_command(&r, 1, getresp, 5));
+	ol_apdu_redactor_response(&r, last, 4);
+	/* a public certificate in pieces: shown all along */
+	assert_false(ol_apdu_redactor_command(&r, 1, cert, sizeof(cert)));
+	ol_apdu_redactor_response(&r, more, 4);
+	assert_false(ol_apdu_redactor_command(&r, 1, getresp, 5));
+	ol_apdu_redactor_response(&r, more, 4);
+	assert_false(ol_apdu_redactor_command(&r, 1, getresp, 5));
+	ol_apdu_redactor_response(&r, last, 4);
+	assert_true(ol_apdu_redactor_command(&r, 1, getresp, 5));
+	/* a shared secret in pieces: hidden all along */
+	assert_true(ol_apdu_redactor_command(&r, 1, ecdh, sizeof(ecdh)));
+	ol_apdu_redactor_response(&r, more, 4);
+	assert_true(ol_apdu_redactor_command(&r, 1, getresp, 5));
+	ol_apdu_redactor_response(&r, more, 4);
+	assert_true(ol_apdu_redactor_command(&r, 1, getresp, 5));
+	/* a public chain, then another channel's GET RESPONSE: hidden */
+	assert_false(ol_apdu_redactor_command(&r, 1, cert, sizeof(cert)));
+	ol_apdu_redactor_response(&r, more, 4);
+	assert_true(ol_apdu_redactor_command(&r, 2, getresp, 5));
 }
 
 static void
@@ -243,7 +336,8 @@ test_general_authenticate(void **state)
 	    0x7c, 0x0a, 0x80, 0x08, PIN };
 	static const uint8_t rsp9b[] = { 0x7c, 0x0a, 0x80, 0x08, PIN, 0x90,
 	    0x00 };
-	/* signing with 9A: data and signature are not secret */
+	/* signing with 9A: hidden as well (the same instruction decrypts
+	 * and agrees keys, whose results are secret) */
 	static const uint8_t ga9a[] = { 0x00, 0x87, 0x11, 0x9a, 0x06, 0x7c,
 	    0x04, 0x82, 0x00, 0x81, 0x00 };
 	static const uint8_t rsp9a[] = { 0x7c, 0x04, 0x82, 0x02, 0x30, 0x00,
@@ -267,12 +361,12 @@ test_general_authenticate(void **state)
 		assert_null(strcasestr(r, "7C"));
 	}
 
-	assert_false(ol_apdu_is_sensitive(ga9a, sizeof(ga9a)));
+	assert_true(ol_apdu_is_sensitive(ga9a, sizeof(ga9a)));
 	assert_string_equal(ol_apdu_format_command(ga9a, sizeof(ga9a), out,
-	    sizeof(out)), "C: 00 87 11 9A 06 7C 04 82 00 81 00");
+	    sizeof(out)), "C: 00 87 11 9A 06 <6 bytes hidden>");
 	assert_string_equal(ol_apdu_format_response(rsp9a, sizeof(rsp9a),
-	    ol_apdu_is_sensitive(ga9a, sizeof(ga9a)), out, sizeof(out)),
-	    "R: 7C 04 82 02 30 00 90 00");
+	    ol_apdu_response_is_sensitive(ga9a, sizeof(ga9a)), out,
+	    sizeof(out)), "R: <6 bytes hidden> 90 00");
 }
 
 static void
@@ -319,7 +413,7 @@ test_long_truncated(void **state)
 
 	(void)state;
 	apdu[0] = 0x00;
-	apdu[1] = 0xdb;
+	apdu[1] = 0xcb;         /* GET DATA: its data is shown */
 	apdu[2] = 0x3f;
 	apdu[3] = 0xff;
 	apdu[4] = 0xff;
@@ -376,6 +470,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_is_sensitive),
+		cmocka_unit_test(test_get_data_objects),
+		cmocka_unit_test(test_redactor_chains),
 		cmocka_unit_test(test_verify_hidden),
 		cmocka_unit_test(test_chaining_and_other_ins_hidden),
 		cmocka_unit_test(test_extended_hidden),

@@ -90,47 +90,9 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$OL_W/peer.
 openssl pkey -in "$OL_W/peer.key" -pubout -outform DER -out "$OL_W/peer.der"
 openssl pkey -in "$OL_W/peer.key" -pubout -out "$OL_W/peer.pem"
 
-# --- sshd (as in test-piv-ssh.sh: its own config, port and host key) -----
-[ -d /run/sshd ] || mkdir -m 0755 /run/sshd
-mkdir -p "$SSHD_DIR"
-ssh-keygen -q -t ed25519 -N '' -C openloop-matrix-host -f "$SSHD_DIR/host_ed25519" || exit 1
-: >"$SSHD_DIR/authorized_keys"
-: >"$SSHD_DIR/sshd.log"
-
-sshd_start() {
-	SSH_PORT=$(free_port $((22700 + $$ % 500))) || { echo "no free port"; return 1; }
-	cat >"$SSHD_DIR/sshd_config" <<CONF
-Port $SSH_PORT
-ListenAddress 127.0.0.1
-HostKey $SSHD_DIR/host_ed25519
-PidFile $SSHD_DIR/sshd.pid
-AuthorizedKeysFile $SSHD_DIR/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-AuthenticationMethods publickey
-PermitRootLogin prohibit-password
-LogLevel VERBOSE
-CONF
-	/usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config" || return 1
-	/usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" -h "$SSHD_DIR/host_ed25519" \
-		>>"$SSHD_DIR/sshd.log" 2>&1 </dev/null &
-	SSHD_PID=$!
-	OL_PIDS="$OL_PIDS $SSHD_PID"
-	for _i in $(seq 50); do
-		grep -q "Server listening on 127.0.0.1 port $SSH_PORT" "$SSHD_DIR/sshd.log" && return 0
-		kill -0 "$SSHD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "sshd did not start:"; cat "$SSHD_DIR/sshd.log"
-	return 1
-}
-
-authorize() { printf '%s\n' "$@" >"$SSHD_DIR/authorized_keys"; }
-sshd_mark() { wc -l <"$SSHD_DIR/sshd.log"; }
-sshd_log_since() { tail -n +"$(($1 + 1))" "$SSHD_DIR/sshd.log"; }
+# --- sshd on 127.0.0.1 (sshd-lib.sh) ---------------------------------------
+. "$top_srcdir/tests/integration/sshd-lib.sh"
+sshd_setup $((22700 + $$ % 500)) || exit 1
 
 # --- askpass programs: the PIN from a file, or Enter (an empty line) -----
 # They log the prompt, never the answer.

@@ -86,42 +86,9 @@ restart_device() { # SIM-ARGS...: a new simulator and pcscd (a replug)
 	ol_start_sim "$@" && ol_start_pcscd "Openloop Virtual"
 }
 
-# --- sshd on 127.0.0.1 (the approach of test-piv-ssh.sh) -----------------
-[ -d /run/sshd ] || mkdir -m 0755 /run/sshd
-mkdir -p "$SSHD_DIR"
-ssh-keygen -q -t ed25519 -N '' -C vendor-guide-host -f "$SSHD_DIR/host_ed25519" || exit 1
-: >"$SSHD_DIR/authorized_keys"
-: >"$SSHD_DIR/sshd.log"
-sshd_start() {
-	SSH_PORT=$(free_port $((22800 + $$ % 400))) || { echo "no free port"; return 1; }
-	cat >"$SSHD_DIR/sshd_config" <<CONF
-Port $SSH_PORT
-ListenAddress 127.0.0.1
-HostKey $SSHD_DIR/host_ed25519
-PidFile $SSHD_DIR/sshd.pid
-AuthorizedKeysFile $SSHD_DIR/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-AuthenticationMethods publickey
-PermitRootLogin prohibit-password
-LogLevel VERBOSE
-CONF
-	/usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config" || return 1
-	/usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" >>"$SSHD_DIR/sshd.log" 2>&1 </dev/null &
-	SSHD_PID=$!
-	OL_PIDS="$OL_PIDS $SSHD_PID"
-	for _i in $(seq 50); do
-		grep -q "Server listening on 127.0.0.1 port $SSH_PORT" "$SSHD_DIR/sshd.log" && return 0
-		kill -0 "$SSHD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "sshd did not start:"; cat "$SSHD_DIR/sshd.log"
-	return 1
-}
-authorize() { printf '%s\n' "$@" >"$SSHD_DIR/authorized_keys"; }
+# --- sshd on 127.0.0.1 (sshd-lib.sh) ---------------------------------------
+. "$top_srcdir/tests/integration/sshd-lib.sh"
+sshd_setup $((22800 + $$ % 400)) || exit 1
 
 # askpass programs: the PIN from a file, or an empty line; both log the
 # prompt they were given, never the answer

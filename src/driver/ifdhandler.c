@@ -444,15 +444,18 @@ IFDHICCPresence(DWORD Lun)
 {
 	struct slot *s;
 	RESPONSECODE rc;
+	int e;
 
 	if ((s = slot_get(Lun)) == NULL)
 		return IFD_NO_SUCH_DEVICE;
-	if (ol_reader_check_present(s->reader) == OL_OK)
+	e = ol_reader_check_present(s->reader);
+	if (e == OL_OK)
 		rc = IFD_ICC_PRESENT;
-	else if (ol_reader_is_hotplug(s->reader))
+	else if (e == OL_ERR_GONE && ol_reader_is_hotplug(s->reader))
 		rc = IFD_NO_SUCH_DEVICE; /* pcscd rescans and drops it */
 	else
-		rc = IFD_ICC_NOT_PRESENT; /* reader.conf: wait for it */
+		rc = IFD_ICC_NOT_PRESENT; /* reader.conf: wait for it; or a
+		                           * lost session: removed once */
 	ol_log(OL_LOG_PERIODIC, "Lun 0x%lx: %s", (unsigned long)Lun,
 	    rc == IFD_ICC_PRESENT ? "present" : "absent");
 	slot_put(s);

@@ -24,6 +24,14 @@ struct ol_reader {
 	uint8_t atr[OL_ATR_MAX];
 	size_t atr_len;
 	int powered;
+	/* the device session the card stands for (docs/transport.md,
+	 * "The card session") */
+	enum {
+		SESSION_NONE,   /* not powered up */
+		SESSION_ACTIVE, /* powered up: APDUs go to this session */
+		SESSION_LOST,   /* the device lost it: report the card
+		                 * removed once, send nothing */
+	} session;
 	/* what the COMM log may show of each response */
 	struct ol_apdu_redactor redactor;
 	char serial[128];
@@ -47,6 +55,8 @@ drop_handle(ol_reader_t *r)
 	ol_ctap_free(&r->ctap);
 	ol_hid_close(&r->hid);
 	r->powered = 0;
+	if (r->session == SESSION_ACTIVE)
+		r->session = SESSION_LOST;
 }
 
 /* Opens the node and allocates a channel: a device that does not answer
@@ -193,8 +203,10 @@ ol_reader_is_hotplug(const ol_reader_t *r)
 	    r->dev.kind == OL_DEVNAME_LIBUSB;
 }
 
-int
-ol_reader_check_present(ol_reader_t *r)
+/* The handle is open and alive, or reopened (reader.conf): OL_OK; or
+ * OL_ERR_GONE.  A session the handle carried is lost with it. */
+static int
+ensure_handle(ol_reader_t *r)
 {
 	if (r->hid != NULL && ol_hid_check_alive(r->hid) == OL_OK)
 		return OL_OK;
@@ -203,7 +215,7 @@ ol_reader_check_present(ol_reader_t *r)
 		drop_handle(r);
 	}
 	/* A simulator restarted, or a node that came back under the same
-	 * name (reader.conf): the card is inserted again. */
+	 * name (reader.conf): the card can be inserted again. */
 	if (!ol_reader_is_hotplug(r) && open_handle(r, 1) == OL_OK) {
 		ol_log(OL_LOG_INFO, "%s is back", r->dev.path);
 		return OL_OK;
@@ -212,11 +224,35 @@ ol_reader_check_present(ol_reader_t *r)
 }
 
 int
+ol_reader_check_present(ol_reader_t *r)
+{
+	int e;
+
+	if ((e = ensure_handle(r)) != OL_OK) {
+		/* absent: that is the removal pcscd must see */
+		if (r->session == SESSION_LOST)
+			r->session = SESSION_NONE;
+		return e;
+	}
+	if (r->session == SESSION_LOST) {
+		/* Present, but the session the card stood for is gone:
+		 * absent once, so that pcscd tells the applications and
+		 * powers a new card up. */
+		ol_log(OL_LOG_INFO, "%s: the card session was lost; the card "
+		    "is reported removed once", r->dev.path);
+		r->session = SESSION_NONE;
+		r->powered = 0;
+		return OL_ERR_SESSION_LOST;
+	}
+	return OL_OK;
+}
+
+int
 ol_reader_power_up(ol_reader_t *r, uint8_t *atr, size_t cap, size_t *atr_len)
 {
 	int e, n;
 
-	if (r->hid == NULL && (e = ol_reader_check_present(r)) != OL_OK)
+	if ((e = ensure_handle(r)) != OL_OK)
 		return e;
 	/* A new channel is a new session on the device: the applet forgets
 	 * the verified PIN, as a card does on reset. */
@@ -233,6 +269,7 @@ ol_reader_power_up(ol_reader_t *r, uint8_t *atr, size_t cap, size_t *atr_len)
 	memcpy(atr, r->atr, r->atr_len);
 	*atr_len = r->atr_len;
 	r->powered = 1;
+	r->session = SESSION_ACTIVE;
 	return OL_OK;
 }
 
@@ -240,6 +277,7 @@ void
 ol_reader_power_down(ol_reader_t *r)
 {
 	r->powered = 0;
+	r->session = SESSION_NONE;
 }
 
 int
@@ -265,6 +303,9 @@ ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
 	*rapdu_len = 0;
 	if (r->hid == NULL)
 		return OL_ERR_GONE;
+	/* never into another session than the one the card stands for */
+	if (r->session != SESSION_ACTIVE)
+		return OL_ERR_SESSION_LOST;
 	hide = ol_apdu_redactor_command(&r->redactor, 0, capdu, capdu_len);
 	if (ol_log_enabled(OL_LOG_COMM))
 		ol_log(OL_LOG_COMM, "%s", ol_apdu_format_command(capdu,
@@ -275,6 +316,8 @@ ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
 		drop_handle(r);
 		return e;
 	}
+	if (e == OL_ERR_SESSION_LOST)
+		r->session = SESSION_LOST;
 	if (e != OL_OK)
 		return e;
 	ol_apdu_redactor_response(&r->redactor, rapdu, *rapdu_len);

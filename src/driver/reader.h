@@ -36,8 +36,11 @@ void ol_reader_close(ol_reader_t **reader);
 /* True if the name came from pcscd's USB hotplug (not from reader.conf). */
 int ol_reader_is_hotplug(const ol_reader_t *reader);
 
-/* OL_OK while the device is there; OL_ERR_GONE once it disappeared.  A
- * device that reappears under the same name is reopened. */
+/* OL_OK while the device is there and the card session holds;
+ * OL_ERR_GONE once it disappeared; OL_ERR_SESSION_LOST once (then
+ * OL_OK) when the device is there but lost the session the card stood
+ * for: report the card absent, pcscd then powers a new one up.  A device
+ * that reappears under the same name is reopened. */
 int ol_reader_check_present(ol_reader_t *reader);
 
 /* Power up or reset: a fresh CTAPHID channel, which resets the applet's
@@ -50,6 +53,8 @@ int ol_reader_is_powered(const ol_reader_t *reader);
 /* The stored ATR (length 0 before the first power-up). */
 const uint8_t *ol_reader_atr(const ol_reader_t *reader, size_t *len);
 
+/* One APDU in the current card session; OL_ERR_SESSION_LOST (nothing
+ * sent) when there is none, or when the device lost it meanwhile. */
 int ol_reader_transmit(ol_reader_t *reader, const uint8_t *capdu,
     size_t capdu_len, uint8_t *rapdu, size_t rapdu_cap, size_t *rapdu_len);
 

@@ -35,6 +35,10 @@ struct ol_ctap {
 	int default_user_timeout_ms;
 	struct ol_ctap_info info;
 	int have_channel;
+	/* the channel went away (device restarted, unplugged): no exchange
+	 * until ol_ctap_init() starts a new session on purpose, so that no
+	 * command of the old session runs in a new one */
+	int session_lost;
 	uint8_t last_error;
 	int64_t quiet_until;    /* see UNANSWERED_QUIET_MS */
 	ol_ctap_upneeded_cb_t *upneeded_cb;
@@ -338,6 +342,8 @@ ol_ctap_init(ol_ctap_t *c)
 		return r;
 	if ((r = ol_hid_drain(c->hid)) >= 0)
 		r = init_locked(c);
+	if (r == OL_OK)
+		c->session_lost = 0;
 	ol_hid_unlock(c->hid);
 	return r;
 }
@@ -364,8 +370,13 @@ exchange_locked(ol_ctap_t *c, uint8_t cmd, const uint8_t *req,
 {
 	int r;
 
-	if (!c->have_channel && (r = init_locked(c)) != OL_OK)
-		return r;
+	if (!c->have_channel) {
+		if (c->session_lost)
+			return OL_ERR_SESSION_LOST;
+		/* a first exchange without ol_ctap_init() (tools) */
+		if ((r = init_locked(c)) != OL_OK)
+			return r;
+	}
 	if ((r = send_msg(c, c->info.cid, cmd, req, req_len)) != OL_OK)
 		return r;
 	memset(rx, 0, sizeof(*rx));
@@ -379,7 +390,7 @@ ol_ctap_transact(ol_ctap_t *c, uint8_t cmd, const uint8_t *req,
     size_t req_len, uint8_t *resp, size_t resp_cap, size_t *resp_len)
 {
 	int64_t busy_deadline;
-	int backoff = BUSY_BACKOFF_FIRST_MS, reinit_done = 0, r;
+	int backoff = BUSY_BACKOFF_FIRST_MS, r;
 	struct rx rx;
 
 	if (c == NULL || (req == NULL && req_len > 0) || resp_len == NULL ||
@@ -417,14 +428,18 @@ ol_ctap_transact(ol_ctap_t *c, uint8_t cmd, const uint8_t *req,
 			continue;
 		}
 		if (r == OL_ERR_DEVICE &&
-		    c->last_error == CTAPHID_ERR_INVALID_CHANNEL &&
-		    !reinit_done) {
-			/* The device forgot our channel (it rebooted). */
-			ol_log(OL_LOG_INFO, "cid %08x no longer valid; "
-			    "allocating a new channel", c->info.cid);
+		    c->last_error == CTAPHID_ERR_INVALID_CHANNEL) {
+			/* The device forgot our channel (it rebooted): what
+			 * this request belonged to is gone with it, and sent
+			 * again on a new channel it would run in a new
+			 * session.  The caller hears it; nothing is resent. */
+			ol_log(OL_LOG_CRITICAL, "%s: the device no longer "
+			    "knows channel %08x (it restarted?): the card "
+			    "session is lost", ol_hid_name(c->hid),
+			    c->info.cid);
 			c->have_channel = 0;
-			reinit_done = 1;
-			continue;
+			c->session_lost = 1;
+			r = OL_ERR_SESSION_LOST;
 		}
 		break;
 	}
@@ -447,11 +462,13 @@ ol_ctap_transact(ol_ctap_t *c, uint8_t cmd, const uint8_t *req,
 		ol_log(OL_LOG_CRITICAL, "%s: device answered CTAPHID error "
 		    "0x%02x (%s)", ol_hid_name(c->hid), c->last_error,
 		    ctaphid_error_name(c->last_error));
-	else if (r != OL_ERR_USER_TIMEOUT)
+	else if (r != OL_ERR_USER_TIMEOUT && r != OL_ERR_SESSION_LOST)
 		ol_log(OL_LOG_CRITICAL, "%s: %s %s", ol_hid_name(c->hid),
 		    ctaphid_cmd_name(cmd), ol_strerror(r));
-	if (r == OL_ERR_GONE)
+	if (r == OL_ERR_GONE) {
 		c->have_channel = 0;
+		c->session_lost = 1;
+	}
 	ol_hid_unlock(c->hid);
 	return r;
 }

@@ -53,15 +53,19 @@ void ol_ctap_set_upneeded_cb(ol_ctap_t *ctap, ol_ctap_upneeded_cb_t *cb,
  * previous value. */
 int ol_ctap_set_user_timeout(ol_ctap_t *ctap, int ms);
 
-/* Allocates a channel (INIT on the broadcast CID with a fresh nonce). */
+/* Allocates a channel (INIT on the broadcast CID with a fresh nonce): a
+ * new session on the device. */
 int ol_ctap_init(ol_ctap_t *ctap);
 const struct ol_ctap_info *ol_ctap_info(const ol_ctap_t *ctap);
 
 /*
  * One exchange: takes the lock, drains stale input, allocates a channel if
- * there is none, sends (cmd, req), and waits for the reply, skipping other
- * channels and keepalives, retrying CHANNEL_BUSY with back-off and
- * re-allocating the channel once on INVALID_CHANNEL.  On OL_ERR_DEVICE,
+ * there has never been one, sends (cmd, req), and waits for the reply,
+ * skipping other channels and keepalives, retrying CHANNEL_BUSY with
+ * back-off.  INVALID_CHANNEL (the device restarted) and a vanished device
+ * end the session: OL_ERR_SESSION_LOST (or OL_ERR_GONE), the request is
+ * never sent again, and every exchange answers OL_ERR_SESSION_LOST until
+ * ol_ctap_init() starts a new session.  On OL_ERR_DEVICE,
  * ol_ctap_last_error() has the CTAPHID error code.
  */
 int ol_ctap_transact(ol_ctap_t *ctap, uint8_t cmd, const uint8_t *req,

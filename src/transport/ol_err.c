@@ -30,6 +30,9 @@ ol_strerror(int err)
 		return "no such device";
 	case OL_ERR_PERMISSION:
 		return "permission denied (see the udev rules in the README)";
+	case OL_ERR_SESSION_LOST:
+		return "the device lost the card session (it restarted or was "
+		    "reset); the card must be powered up again";
 	default:
 		return "unknown error";
 	}

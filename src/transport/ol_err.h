@@ -21,6 +21,9 @@ enum {
 	OL_ERR_TOO_LONG = -10,    /* message over 7609 bytes or over the buffer */
 	OL_ERR_NO_DEVICE = -11,   /* no such device node or socket */
 	OL_ERR_PERMISSION = -12,  /* the node exists but may not be opened */
+	OL_ERR_SESSION_LOST = -13, /* the device no longer knows our channel
+	                            * (it restarted, or was reset): the card
+	                            * session is over; nothing was sent again */
 };
 
 const char *ol_strerror(int err);

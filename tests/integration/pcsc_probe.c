@@ -5,7 +5,7 @@
  *
  *   pcsc-probe READER-SUBSTRING attrs
  *   pcsc-probe READER-SUBSTRING features
- *   pcsc-probe READER-SUBSTRING apdu HEX [HEX...]
+ *   pcsc-probe READER-SUBSTRING apdu HEX|wait:FILE [HEX|wait:FILE...]
  *   pcsc-probe READER-SUBSTRING loop GAP-MS HEX [HEX...]
  *
  * "loop" is an application that survives its reader: it sends the APDUs
@@ -14,6 +14,10 @@
  * disconnects and waits for a reader to match again.  It prints an
  * "event:" line (wall-clock ms) when the outcome changes and a summary.
  *
+ * In "apdu", wait:FILE stops (on the same card handle) until FILE exists,
+ * at most a minute, so that a test can do something to the device between
+ * two APDUs of one connection.
+ *
  * Output is line oriented, "key: value", for grep in tests.
  */
 #include <signal.h>
@@ -21,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 #include <PCSC/reader.h>
 #include <PCSC/winscard.h>
@@ -168,6 +175,22 @@ features(void)
 }
 
 static void
+wait_for_file(const char *path)
+{
+	struct stat st;
+	int i;
+
+	printf("waiting: %s\n", path);
+	fflush(stdout);
+	for (i = 0; i < 6000 && stat(path, &st) != 0; i++)
+		usleep(10000);
+	if (i == 6000) {
+		fprintf(stderr, "%s did not appear\n", path);
+		exit(1);
+	}
+}
+
+static void
 apdus(int argc, char **argv)
 {
 	static unsigned char cmd[70000], resp[70000];
@@ -177,6 +200,10 @@ apdus(int argc, char **argv)
 	int i;
 
 	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "wait:", 5) == 0) {
+			wait_for_file(argv[i] + 5);
+			continue;
+		}
 		clen = parse_hex(argv[i], cmd, sizeof(cmd));
 		rlen = sizeof(resp);
 		if ((rv = SCardTransmit(card, SCARD_PCI_T1, cmd, clen, NULL,

@@ -893,8 +893,10 @@ test_init_no_answer_timeout(void **state)
 	assert_int_equal(fake_dev_ncmd(fx->dev, CTAPHID_PING), 0);
 }
 
-/* The device rebooted and forgot our channel: INVALID_CHANNEL, re-INIT
- * with a fresh nonce, the request once more. */
+/* The device rebooted and forgot our channel: INVALID_CHANNEL ends the
+ * session.  The request is not sent again on a new channel (it would run
+ * in a new session), and nothing is sent until ol_ctap_init() starts a
+ * new session on purpose. */
 static void
 h_forget_channel(struct fake_dev *dev, const struct fake_req *req,
     void *arg)
@@ -915,24 +917,39 @@ h_forget_channel(struct fake_dev *dev, const struct fake_req *req,
 }
 
 static void
-test_invalid_channel_reinit(void **state)
+test_invalid_channel_session_lost(void **state)
 {
 	struct fx *fx = *state;
 	struct fake_req *r1 = malloc(sizeof(*r1)), *r2 = malloc(sizeof(*r2));
+	size_t resp_len;
+	int same;
 
 	assert_non_null(r1);
 	assert_non_null(r2);
 	fx->invalid_left = 1;
 	fx_start_default(fx, h_forget_channel);
 	assert_ping_ok(fx, 5);
-	assert_ping_ok(fx, 80);
+	assert_int_equal(ping(fx, 80, 80, &resp_len, &same),
+	    OL_ERR_SESSION_LOST);
+	assert_int_equal(ol_ctap_last_error(fx->ctap),
+	    CTAPHID_ERR_INVALID_CHANNEL);
+	/* the session is over: refused without a byte sent */
+	assert_int_equal(ping(fx, 7, 7, &resp_len, &same),
+	    OL_ERR_SESSION_LOST);
+	/* a new session on purpose: a fresh nonce, a new channel */
+	assert_int_equal(ol_ctap_init(fx->ctap), OL_OK);
 	assert_int_equal(ol_ctap_info(fx->ctap)->cid, FX_CID + 1);
+	assert_ping_ok(fx, 80);
 	fx_check_end(fx);
 	assert_int_equal(fake_dev_ncmd(fx->dev, CTAPHID_INIT), 2);
 	assert_int_equal(fake_dev_ncmd(fx->dev, CTAPHID_PING), 3);
 	get_req(fx, CTAPHID_INIT, 0, r1);
 	get_req(fx, CTAPHID_INIT, 1, r2);
 	assert_memory_not_equal(r1->data, r2->data, CTAPHID_NONCE_LEN);
+	/* PINGs: 5 (ok), 80 (lost), then 80 on the new channel; the 7 was
+	 * never sent, the lost 80 never again on the old one */
+	get_req(fx, CTAPHID_PING, 1, r1);
+	assert_int_equal(r1->cid, FX_CID);
 	get_req(fx, CTAPHID_PING, 2, r1);
 	assert_int_equal(r1->cid, FX_CID + 1);
 	assert_int_equal(r1->len, 80);
@@ -940,8 +957,10 @@ test_invalid_channel_reinit(void **state)
 	free(r2);
 }
 
+/* A device that forgets the channel at once: the first request fails
+ * with the session, and is sent exactly once. */
 static void
-test_invalid_channel_only_once(void **state)
+test_invalid_channel_never_replayed(void **state)
 {
 	struct fx *fx = *state;
 	size_t resp_len;
@@ -950,12 +969,11 @@ test_invalid_channel_only_once(void **state)
 	fx->invalid_left = -1;
 	fx->nseen = 1; /* INVALID_CHANNEL from the first PING on */
 	fx_start_default(fx, h_forget_channel);
-	assert_int_equal(ping(fx, 5, 5, &resp_len, &same), OL_ERR_DEVICE);
-	assert_int_equal(ol_ctap_last_error(fx->ctap),
-	    CTAPHID_ERR_INVALID_CHANNEL);
+	assert_int_equal(ping(fx, 5, 5, &resp_len, &same),
+	    OL_ERR_SESSION_LOST);
 	fx_check_end(fx);
-	assert_int_equal(fake_dev_ncmd(fx->dev, CTAPHID_INIT), 2);
-	assert_int_equal(fake_dev_ncmd(fx->dev, CTAPHID_PING), 2);
+	assert_int_equal(fake_dev_ncmd(fx->dev, CTAPHID_INIT), 1);
+	assert_int_equal(fake_dev_ncmd(fx->dev, CTAPHID_PING), 1);
 }
 
 /* Any other ERROR is the device's answer. */
@@ -1162,8 +1180,8 @@ main(void)
 		FX_TEST(test_no_answer_timeout),
 		FX_TEST(test_foreign_chatter_timeout),
 		FX_TEST(test_init_no_answer_timeout),
-		FX_TEST(test_invalid_channel_reinit),
-		FX_TEST(test_invalid_channel_only_once),
+		FX_TEST(test_invalid_channel_session_lost),
+		FX_TEST(test_invalid_channel_never_replayed),
 		FX_TEST(test_device_error),
 		FX_TEST(test_wrong_reply_cmd),
 		FX_TEST(test_peer_gone_during_exchange),

@@ -199,13 +199,14 @@ test_open_power_transmit(void **state)
 static void
 test_log_hides_pin(void **state)
 {
-	uint8_t resp[64];
+	uint8_t atr[OL_ATR_MAX], resp[64];
 	size_t len;
 	ol_reader_t *r;
 
 	(void)state;
 	start_sim(NULL);
 	r = open_reader();
+	assert_int_equal(ol_reader_power_up(r, atr, sizeof(atr), &len), OL_OK);
 	assert_int_equal(ol_reader_transmit(r, (const uint8_t *)
 	    "\x00\x20\x00\x80\x08" "123456\xff\xff", 13, resp, sizeof(resp),
 	    &len), OL_OK);
@@ -219,9 +220,12 @@ test_log_hides_pin(void **state)
 	ol_reader_close(&r);
 }
 
+/* The card session (docs/transport.md, "The card session"): a device
+ * that vanished and came back is a new card, never the old session. */
 static void
 test_device_vanishes_and_returns(void **state)
 {
+	static const uint8_t challenge[] = { 0x00, 0x84, 0x00, 0x00, 0x02 };
 	uint8_t atr[OL_ATR_MAX], resp[64];
 	size_t len;
 	ol_reader_t *r;
@@ -229,28 +233,58 @@ test_device_vanishes_and_returns(void **state)
 	(void)state;
 	start_sim(NULL);
 	r = open_reader();
-	assert_int_equal(ol_reader_check_present(r), OL_OK);
-	stop_sim();
-	assert_int_equal(ol_reader_check_present(r), OL_ERR_GONE);
-	assert_int_not_equal(ol_reader_transmit(r,
-	    (const uint8_t *)"\x00\x84\x00\x00\x02", 5, resp, sizeof(resp),
-	    &len), OL_OK);
-	assert_int_equal(ol_reader_check_present(r), OL_ERR_GONE);
-
-	start_sim(NULL);
+	/* no session before the power-up: nothing is sent */
+	assert_int_equal(ol_reader_transmit(r, challenge, 5, resp,
+	    sizeof(resp), &len), OL_ERR_SESSION_LOST);
 	assert_int_equal(ol_reader_check_present(r), OL_OK);
 	assert_int_equal(ol_reader_power_up(r, atr, sizeof(atr), &len), OL_OK);
-	assert_int_equal(ol_reader_transmit(r,
-	    (const uint8_t *)"\x00\x84\x00\x00\x02", 5, resp, sizeof(resp),
-	    &len), OL_OK);
+	assert_int_equal(ol_reader_transmit(r, challenge, 5, resp,
+	    sizeof(resp), &len), OL_OK);
+	stop_sim();
+	assert_int_equal(ol_reader_check_present(r), OL_ERR_GONE);
+	assert_int_not_equal(ol_reader_transmit(r, challenge, 5, resp,
+	    sizeof(resp), &len), OL_OK);
+	assert_int_equal(ol_reader_check_present(r), OL_ERR_GONE);
+
+	/* back: present, but only a power-up gives a session */
+	start_sim(NULL);
+	assert_int_equal(ol_reader_check_present(r), OL_OK);
+	assert_int_equal(ol_reader_transmit(r, challenge, 5, resp,
+	    sizeof(resp), &len), OL_ERR_SESSION_LOST);
+	assert_int_equal(ol_reader_power_up(r, atr, sizeof(atr), &len), OL_OK);
+	assert_int_equal(ol_reader_transmit(r, challenge, 5, resp,
+	    sizeof(resp), &len), OL_OK);
 	assert_int_equal(len, 4);
+
+	/* gone and back between two polls: the session is lost, the card is
+	 * reported removed exactly once, then present; the APDU in between
+	 * is refused, not sent into the new device */
+	stop_sim();
+	start_sim(NULL);
+	assert_int_equal(ol_reader_transmit(r, challenge, 5, resp,
+	    sizeof(resp), &len), OL_ERR_GONE);
+	assert_int_equal(ol_reader_transmit(r, challenge, 5, resp,
+	    sizeof(resp), &len), OL_ERR_GONE);
+	assert_int_equal(ol_reader_check_present(r), OL_ERR_SESSION_LOST);
+	assert_false(ol_reader_is_powered(r));
+	assert_non_null(strstr(logbuf, "the card session was lost"));
+	assert_int_equal(ol_reader_check_present(r), OL_OK);
+	assert_int_equal(ol_reader_check_present(r), OL_OK);
+	assert_int_equal(ol_reader_power_up(r, atr, sizeof(atr), &len), OL_OK);
+	assert_int_equal(ol_reader_transmit(r, challenge, 5, resp,
+	    sizeof(resp), &len), OL_OK);
+	/* a power-down ends the session as well */
+	ol_reader_power_down(r);
+	assert_int_equal(ol_reader_transmit(r, challenge, 5, resp,
+	    sizeof(resp), &len), OL_ERR_SESSION_LOST);
+	assert_int_equal(ol_reader_check_present(r), OL_OK);
 	ol_reader_close(&r);
 }
 
 static void
 test_gone_mid_exchange(void **state)
 {
-	uint8_t resp[64];
+	uint8_t atr[OL_ATR_MAX], resp[64];
 	size_t len;
 	int64_t t0;
 	ol_reader_t *r;
@@ -259,6 +293,7 @@ test_gone_mid_exchange(void **state)
 	(void)state;
 	start_sim("--processing-delay");
 	r = open_reader();
+	assert_int_equal(ol_reader_power_up(r, atr, sizeof(atr), &len), OL_OK);
 	killer = fork();
 	assert_true(killer >= 0);
 	if (killer == 0) {

@@ -312,19 +312,18 @@ ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
 		    capdu_len, line, sizeof(line)));
 	e = ol_ctap_apdu(r->ctap, capdu, capdu_len, rapdu, rapdu_cap,
 	    rapdu_len);
-	if (e == OL_ERR_GONE) {
+	if (e == OL_ERR_GONE)
 		drop_handle(r);
-		return e;
-	}
-	if (e == OL_ERR_SESSION_LOST)
+	else if (e == OL_ERR_SESSION_LOST)
 		r->session = SESSION_LOST;
-	if (e != OL_OK)
-		return e;
-	ol_apdu_redactor_response(&r->redactor, rapdu, *rapdu_len);
-	if (ol_log_enabled(OL_LOG_COMM))
-		ol_log(OL_LOG_COMM, "%s", ol_apdu_format_response(rapdu,
-		    *rapdu_len, hide, line, sizeof(line)));
-	return OL_OK;
+	if (e == OL_OK) {
+		ol_apdu_redactor_response(&r->redactor, rapdu, *rapdu_len);
+		if (ol_log_enabled(OL_LOG_COMM))
+			ol_log(OL_LOG_COMM, "%s", ol_apdu_format_response(
+			    rapdu, *rapdu_len, hide, line, sizeof(line)));
+	}
+	explicit_bzero(line, sizeof(line));
+	return e;
 }
 
 /* One step of the keypad VERIFY: (OL_OK and a status word) or an error. */
@@ -350,6 +349,7 @@ pad_send(ol_reader_t *r, const struct ol_pad_step *step, uint16_t *sw)
 	(void)ol_ctap_set_user_timeout(r->ctap, old);
 	if (e == OL_OK)
 		*sw = (uint16_t)(resp[len - 2] << 8 | resp[len - 1]);
+	explicit_bzero(resp, sizeof(resp));
 	return e;
 }
 

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "apdu_log.h"
 #include "ctaphid.h"
@@ -656,25 +658,94 @@ sw_meaning(uint8_t sw1, uint8_t sw2)
 	}
 }
 
+/* True if the command's data is a secret: a PIN, a PUK, a management-key
+ * exchange or a key.  Such an APDU is not taken from argv (ps, shell
+ * history) and not printed back. */
+static int
+carries_secret(const uint8_t *capdu, size_t len)
+{
+	if (len <= 5)
+		return 0;       /* no data */
+	switch (capdu[1]) {
+	case 0x20:      /* VERIFY */
+	case 0x24:      /* CHANGE REFERENCE DATA */
+	case 0x2c:      /* RESET RETRY COUNTER */
+	case 0xfe:      /* Yubico IMPORT KEY */
+	case 0xff:      /* Yubico SET MANAGEMENT KEY */
+		return 1;
+	case 0x87:      /* GENERAL AUTHENTICATE with the management key */
+		return capdu[3] == 0x9b;
+	default:
+		return (capdu[0] & 0x80) != 0; /* proprietary: unknown */
+	}
+}
+
+/* The APDU as hex text on standard input, without echo on a terminal. */
+static int
+read_apdu_stdin(uint8_t *out, size_t cap, size_t *len)
+{
+	static char text[2 * CTAPHID_MAX_MSG + 64];
+	struct termios saved, quiet;
+	char *arg[1] = { text };
+	size_t n = 0;
+	int c, tty = isatty(STDIN_FILENO), r = -1, echo_off = 0;
+
+	if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		quiet = saved;
+		quiet.c_lflag &= (tcflag_t)~ECHO;
+		echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+		fprintf(stderr, "APDU (hex, not echoed): ");
+	}
+	while ((c = getchar()) != EOF && !(tty && c == '\n')) {
+		if (n + 1 >= sizeof(text)) {
+			fprintf(stderr, PROG ": apdu: input too long\n");
+			goto out;
+		}
+		text[n++] = c == '\n' || c == '\r' ? ' ' : (char)c;
+	}
+	text[n] = '\0';
+	r = parse_hex_args(1, arg, out, cap, len);
+out:
+	if (echo_off) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fputc('\n', stderr);
+	}
+	explicit_bzero(text, sizeof(text));
+	return r;
+}
+
 static int
 cmd_apdu(const char *dev, int argc, char **argv)
 {
 	static uint8_t capdu[CTAPHID_MAX_MSG], rapdu[CTAPHID_MAX_MSG];
 	char logbuf[512];
 	struct session s;
-	size_t clen, rlen;
+	size_t clen = 0, rlen = 0;
 	uint8_t sw1, sw2;
-	int r, ret, sensitive;
+	int r, ret, sensitive, from_stdin;
 
-	if (parse_hex_args(argc, argv, capdu, sizeof(capdu), &clen) != 0)
-		return EXIT_USAGE;
+	from_stdin = argc == 1 && strcmp(argv[0], "-") == 0;
+	if ((from_stdin ? read_apdu_stdin(capdu, sizeof(capdu), &clen) :
+	    parse_hex_args(argc, argv, capdu, sizeof(capdu), &clen)) != 0) {
+		ret = EXIT_USAGE;
+		goto wipe;
+	}
 	if (clen < 4) {
 		fprintf(stderr, PROG ": apdu: an APDU has at least 4 bytes "
 		    "(CLA INS P1 P2)\n");
-		return EXIT_USAGE;
+		ret = EXIT_USAGE;
+		goto wipe;
+	}
+	if (!from_stdin && carries_secret(capdu, clen)) {
+		fprintf(stderr, PROG ": apdu: this APDU carries a PIN or a key, "
+		    "which the command line shows to every user (ps) and "
+		    "keeps in the shell's history; give it on standard input "
+		    "instead: openloop-hid apdu [DEVICE] - < FILE\n");
+		ret = EXIT_USAGE;
+		goto wipe;
 	}
 	if ((ret = session_open(&s, dev)) != 0)
-		return ret;
+		goto wipe;
 	/* The output is the user's own; the log (which may end up in a bug
 	 * report) hides PINs and keys as the driver's does. */
 	sensitive = ol_apdu_response_is_sensitive(capdu, clen);
@@ -688,7 +759,12 @@ cmd_apdu(const char *dev, int argc, char **argv)
 	}
 	ol_log(OL_LOG_COMM, "%s", ol_apdu_format_response(rapdu, rlen,
 	    sensitive, logbuf, sizeof(logbuf)));
-	print_hex_block("command", capdu, clen);
+	if (carries_secret(capdu, clen))
+		printf("command (%zu bytes): %s\n", clen,
+		    ol_apdu_format_command(capdu, clen, logbuf,
+		    sizeof(logbuf)) + 3);
+	else
+		print_hex_block("command", capdu, clen);
 	sw1 = rapdu[rlen - 2];
 	sw2 = rapdu[rlen - 1];
 	if (rlen > 2)
@@ -700,6 +776,10 @@ cmd_apdu(const char *dev, int argc, char **argv)
 	ret = 0;
 out:
 	session_close(&s);
+wipe:
+	explicit_bzero(capdu, sizeof(capdu));
+	explicit_bzero(rapdu, sizeof(rapdu));
+	explicit_bzero(logbuf, sizeof(logbuf));
 	return ret;
 }
 

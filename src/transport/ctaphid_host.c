@@ -135,14 +135,14 @@ send_msg(ol_ctap_t *c, uint32_t cid, uint8_t cmd, const uint8_t *msg,
 	size_t i, count = ctaphid_packet_count(len);
 	int r;
 
-	for (i = 0; i < count; i++) {
+	r = OL_OK;
+	for (i = 0; i < count && r == OL_OK; i++) {
 		if ((r = ctaphid_packet_build(cid, cmd, msg, len, i,
-		    report)) != OL_OK)
-			return r;
-		if ((r = ol_hid_write(c->hid, report)) != OL_OK)
-			return r;
+		    report)) == OL_OK)
+			r = ol_hid_write(c->hid, report);
 	}
-	return OL_OK;
+	explicit_bzero(report, sizeof(report));
+	return r;
 }
 
 /*
@@ -212,11 +212,11 @@ recv_init_packet(ol_ctap_t *c, struct rx *rx,
 	}
 }
 
-/* Receives one whole message on rx->cid into buf. */
+/* Receives one whole message on rx->cid into buf; report is scratch. */
 static int
-recv_msg(ol_ctap_t *c, struct rx *rx, uint8_t *buf, size_t cap)
+recv_msg_with(ol_ctap_t *c, struct rx *rx, uint8_t *buf, size_t cap,
+    uint8_t report[CTAPHID_REPORT_LEN])
 {
-	uint8_t report[CTAPHID_REPORT_LEN];
 	struct ctaphid_packet pkt;
 	size_t have, total, n;
 	uint8_t seq = 0;
@@ -277,6 +277,18 @@ recv_msg(ol_ctap_t *c, struct rx *rx, uint8_t *buf, size_t cap)
 	}
 	rx->len = total;
 	return OL_OK;
+}
+
+static int
+recv_msg(ol_ctap_t *c, struct rx *rx, uint8_t *buf, size_t cap)
+{
+	uint8_t report[CTAPHID_REPORT_LEN];
+	int r;
+
+	r = recv_msg_with(c, rx, buf, cap, report);
+	/* the last report held part of the message: a PIN, a key */
+	explicit_bzero(report, sizeof(report));
+	return r;
 }
 
 /* INIT on the broadcast channel; the caller holds the lock. */
@@ -362,6 +374,7 @@ cancel_locked(ol_ctap_t *c)
 	rx.cid = c->info.cid;
 	rx.user_deadline = ol_now_ms() + c->opts.reply_timeout_ms;
 	(void)recv_msg(c, &rx, resp, sizeof(resp));
+	explicit_bzero(resp, sizeof(resp));
 }
 
 static int

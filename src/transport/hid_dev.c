@@ -273,12 +273,10 @@ ol_hid_close(ol_hid_t **hidp)
 	*hidp = NULL;
 }
 
-int
-ol_hid_read(ol_hid_t *hid, uint8_t report[OL_HID_REPORT_LEN], int timeout_ms)
+static int
+read_report(ol_hid_t *hid, uint8_t report[OL_HID_REPORT_LEN], int timeout_ms,
+    uint8_t buf[OL_HID_REPORT_LEN + 1])
 {
-	/* One byte more than a report: a longer input report is a device
-	 * that is not ours, and must not be silently truncated. */
-	uint8_t buf[OL_HID_REPORT_LEN + 1];
 	struct pollfd pfd;
 	int64_t deadline = ol_now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
 	ssize_t n;
@@ -287,7 +285,7 @@ ol_hid_read(ol_hid_t *hid, uint8_t report[OL_HID_REPORT_LEN], int timeout_ms)
 	if (hid == NULL || report == NULL)
 		return OL_ERR_ARG;
 	for (;;) {
-		n = read(hid->io_fd, buf, sizeof(buf));
+		n = read(hid->io_fd, buf, OL_HID_REPORT_LEN + 1);
 		if (n == OL_HID_REPORT_LEN) {
 			memcpy(report, buf, OL_HID_REPORT_LEN);
 			return OL_OK;
@@ -326,9 +324,24 @@ ol_hid_read(ol_hid_t *hid, uint8_t report[OL_HID_REPORT_LEN], int timeout_ms)
 }
 
 int
-ol_hid_write(ol_hid_t *hid, const uint8_t report[OL_HID_REPORT_LEN])
+ol_hid_read(ol_hid_t *hid, uint8_t report[OL_HID_REPORT_LEN], int timeout_ms)
 {
+	/* One byte more than a report: a longer input report is a device
+	 * that is not ours, and must not be silently truncated. */
 	uint8_t buf[OL_HID_REPORT_LEN + 1];
+	int r;
+
+	r = read_report(hid, report, timeout_ms, buf);
+	/* reports carry APDUs: PINs, keys, secret results */
+	explicit_bzero(buf, sizeof(buf));
+	return r;
+}
+
+static int
+write_report(ol_hid_t *hid, const uint8_t report[OL_HID_REPORT_LEN],
+    uint8_t buf[OL_HID_REPORT_LEN + 1])
+{
+	const size_t len = OL_HID_REPORT_LEN + 1;
 	struct pollfd pfd;
 	ssize_t n;
 
@@ -340,10 +353,10 @@ ol_hid_write(ol_hid_t *hid, const uint8_t report[OL_HID_REPORT_LEN])
 		/* A socket whose simulator exited must give EPIPE, not
 		 * kill the program with SIGPIPE. */
 		if (hid->is_socket)
-			n = send(hid->io_fd, buf, sizeof(buf), MSG_NOSIGNAL);
+			n = send(hid->io_fd, buf, len, MSG_NOSIGNAL);
 		else
-			n = write(hid->io_fd, buf, sizeof(buf));
-		if (n == (ssize_t)sizeof(buf))
+			n = write(hid->io_fd, buf, len);
+		if (n == (ssize_t)len)
 			return OL_OK;
 		if (n >= 0)
 			return OL_ERR_IO;
@@ -364,6 +377,17 @@ ol_hid_write(ol_hid_t *hid, const uint8_t report[OL_HID_REPORT_LEN])
 }
 
 int
+ol_hid_write(ol_hid_t *hid, const uint8_t report[OL_HID_REPORT_LEN])
+{
+	uint8_t buf[OL_HID_REPORT_LEN + 1];
+	int r;
+
+	r = write_report(hid, report, buf);
+	explicit_bzero(buf, sizeof(buf));
+	return r;
+}
+
+int
 ol_hid_drain(ol_hid_t *hid)
 {
 	uint8_t report[OL_HID_REPORT_LEN];
@@ -375,11 +399,14 @@ ol_hid_drain(ol_hid_t *hid)
 	while (count < 4096) {
 		r = ol_hid_read(hid, report, 0);
 		if (r == OL_ERR_TIMEOUT)
-			return count;
-		if (r != OL_OK)
-			return r;
+			break;
+		if (r != OL_OK) {
+			count = r;
+			break;
+		}
 		count++;
 	}
+	explicit_bzero(report, sizeof(report));
 	return count;
 }
 

@@ -54,6 +54,7 @@ ol_log(unsigned category, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	emit(category, msg);
+	explicit_bzero(msg, sizeof(msg));
 }
 
 void
@@ -77,4 +78,5 @@ ol_log_hex(unsigned category, const char *prefix, const uint8_t *buf,
 	if (i < len)
 		snprintf(msg + off, sizeof(msg) - off, " ...");
 	emit(category, msg);
+	explicit_bzero(msg, sizeof(msg));
 }

@@ -51,10 +51,17 @@ check_grep "apdu: response over continuation packets (GET CHALLENGE 256)" \
 	'^response data \(256 bytes\):$' "$HID" apdu "$DEV" 00 84 00 00 00
 check_grep "apdu: extended, 4096 bytes (70 packets)" \
 	'^response data \(4096 bytes\):$' "$HID" apdu "$DEV" '00 84 00 00 00 10 00'
-check_grep "apdu: -v logs the exchange, PIN hidden" 'C: 00 20 00 80 08 <8 bytes hidden>' \
-	"$HID" -v apdu "$DEV" 00 20 00 80 08 31 32 33 34 35 36 FF FF
-check "apdu: -v never logs the PIN bytes" \
-	sh -c '! printf "%s\n" "$1" | grep "transport" | grep -q "31 32 33 34"' _ "$OUT"
+# a PIN is never taken from the command line (ps, shell history)
+check_grep "apdu: a VERIFY with its PIN on the command line is refused (2), with the way to give it" \
+	'give it on standard input' sh -c '"$1" apdu "$2" 00 20 00 80 08 31 32 33 34 35 36 FF FF; test $? -eq 2' _ "$HID" "$DEV"
+printf '00 20 00 80 08 31 32 33 34 35 36 FF FF\n' >"$OL_W/verify.hex"
+check_grep "apdu: the VERIFY from standard input; -v logs the exchange, PIN hidden" 'C: 00 20 00 80 08 <8 bytes hidden>' \
+	sh -c '"$1" -v apdu "$2" - <"$3"' _ "$HID" "$DEV" "$OL_W/verify.hex"
+verify_out=$OUT
+check "apdu: neither the log nor the output shows the PIN bytes" \
+	sh -c '! printf "%s\n" "$1" | grep -q "31 32 33 34"' _ "$verify_out"
+check_grep "apdu: the command is printed back redacted" '^command \(13 bytes\): 00 20 00 80 08 <8 bytes hidden>$' \
+	printf '%s\n' "$verify_out"
 check "apdu: bad hex is a usage error (2)" \
 	sh -c '"$1" apdu "$2" 00A; test $? -eq 2' _ "$HID" "$DEV"
 

@@ -4,7 +4,9 @@
 #   gen-info-plist.sh IN USB_IDS VERSION EXECUTABLE
 #
 # IN          the template (Info.plist.in)
-# USB_IDS     VID:PID[,VID:PID...] in hex, e.g. 1209:0001,20a0:42b2
+# USB_IDS     VID:PID[,VID:PID...] in hex, e.g. 1209:0001,20a0:42b2, or
+#             none: the three lists are written empty (a distribution's
+#             package; the admin adds IDs with openloop-usb-ids)
 # VERSION     the package version (CFBundleVersion)
 # EXECUTABLE  the shared object's file name (CFBundleExecutable)
 #
@@ -39,24 +41,28 @@ fi
 # Each entry: exactly 4 hex digits, ':', 4 hex digits; entries separated
 # by single commas, no spaces, no empty entries.
 hex4='[0-9A-Fa-f][0-9A-Fa-f][0-9A-Fa-f][0-9A-Fa-f]'
-[ -n "$usb_ids" ] || die "USB_IDS is empty; want VID:PID[,VID:PID...]"
-rest=$usb_ids
-while :; do
-	case $rest in
-	*,*)	item=${rest%%,*}; rest=${rest#*,} ;;
-	*)	item=$rest; rest= ;;
+[ -n "$usb_ids" ] || die "USB_IDS is empty; want VID:PID[,VID:PID...] or none"
+if [ "$usb_ids" = none ]; then
+	usb_ids=
+else
+	rest=$usb_ids
+	while :; do
+		case $rest in
+		*,*)	item=${rest%%,*}; rest=${rest#*,} ;;
+		*)	item=$rest; rest= ;;
+		esac
+		# $hex4 unquoted on purpose: it is a pattern.
+		# shellcheck disable=SC2254
+		case $item in
+		$hex4:$hex4) ;;
+		*) die "bad USB ID '$item' in '$usb_ids'; want VID:PID[,VID:PID...] in hex, e.g. 1209:0001" ;;
+		esac
+		[ -n "$rest" ] || break
+	done
+	case $usb_ids in
+	*,) die "bad USB_IDS '$usb_ids': trailing comma" ;;
 	esac
-	# $hex4 unquoted on purpose: it is a pattern.
-	# shellcheck disable=SC2254
-	case $item in
-	$hex4:$hex4) ;;
-	*) die "bad USB ID '$item' in '$usb_ids'; want VID:PID[,VID:PID...] in hex, e.g. 1209:0001" ;;
-	esac
-	[ -n "$rest" ] || break
-done
-case $usb_ids in
-*,) die "bad USB_IDS '$usb_ids': trailing comma" ;;
-esac
+fi
 
 # The values go into XML text and into awk's gsub(): allow only
 # characters that mean nothing to either.
@@ -69,6 +75,7 @@ esac
 
 awk -v ids="$usb_ids" -v version="$version" -v executable="$executable" '
 function lists(    n, i, a, vp, vid, pid, out) {
+	# ids "" (none): n = 0, three empty arrays, which pcscd accepts
 	n = split(ids, a, ",")
 	for (i = 1; i <= n; i++) {
 		split(a[i], vp, ":")

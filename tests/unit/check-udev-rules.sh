@@ -1,16 +1,21 @@
 #!/bin/sh
-# The udev rules the build generated (udev/70-openloop.rules): well formed,
-# one rule per claimed USB ID (the same IDs as Info.plist), each giving
-# the hidraw node to group pcscd and the seat user (uaccess) and to nobody
-# else.  Then the checker is run on broken copies, each of which it must
-# reject, so a checker that passes everything fails here.  Where udevadm
-# has `verify` (systemd 254 and later; Debian 12 has 252) it checks the
-# syntax too.  (automake test: exit 0 pass, 1 fail)
+# The udev rules: the one the build generated (udev/70-openloop.rules), and
+# the one openloop-usb-ids writes when an admin adds an ID.  Each must be
+# well formed, with one rule per claimed USB ID (the same IDs as the
+# Info.plist beside it), each giving the hidraw node to group pcscd and
+# the seat user (uaccess) and to nobody else.  Then the checker is run on
+# broken copies, each of which it must reject, so a checker that passes
+# everything fails here.  Where udevadm has `verify` (systemd 254 and
+# later; Debian 12 has 252) it checks the syntax too.  A build with
+# --with-usb-ids=none (the Debian package) claims nothing and builds no
+# rule.  (automake test: exit 0 pass, 1 fail)
 set -u
 : "${top_builddir:?}"
+: "${top_srcdir:?}"
 
-rules=$top_builddir/udev/70-openloop.rules
+built_rules=$top_builddir/udev/70-openloop.rules
 plist=$top_builddir/Info.plist
+tool=$top_builddir/openloop-usb-ids
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
@@ -18,8 +23,8 @@ fail=0
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; fail=1; }
 
-[ -f "$rules" ] || { echo "not ok - $rules missing (make builds it)"; exit 1; }
 [ -f "$plist" ] || { echo "not ok - $plist missing (make builds it)"; exit 1; }
+[ -x "$tool" ] || { echo "not ok - $tool missing (make builds it)"; exit 1; }
 
 # The IDs the bundle claims, as "vvvv:pppp" lines, from Info.plist's
 # parallel ifdVendorID / ifdProductID arrays.
@@ -106,56 +111,86 @@ check_rules() {
 	' "$1"
 }
 
-plist_ids "$plist" >"$work/ids"
-if [ -s "$work/ids" ]; then
-	ok "Info.plist claims: $(tr '\n' ' ' <"$work/ids")"
-else
-	notok "no USB IDs in $plist"
-fi
-
-if out=$(check_rules "$rules" "$work/ids"); then
-	ok "70-openloop.rules: well formed, hidraw + FIDO only, GROUP pcscd, MODE 0660, uaccess, IDs match Info.plist"
-else
-	notok "70-openloop.rules:"; echo "$out" | sed 's/^/    # /'
-fi
-
-# udevadm verify (systemd >= 254) checks what udevd itself would parse
-if command -v udevadm >/dev/null && udevadm verify --help >/dev/null 2>&1; then
-	if out=$(udevadm verify --no-summary "$rules" 2>&1); then
-		ok "udevadm verify"
+# check_all LABEL RULES PLIST: the checks and the mutations on one file
+check_all() {
+	label=$1 rules=$2
+	plist_ids "$3" >"$work/ids"
+	if [ -s "$work/ids" ]; then
+		ok "$label: Info.plist claims: $(tr '\n' ' ' <"$work/ids")"
 	else
-		notok "udevadm verify:"; echo "$out" | sed 's/^/    # /'
+		notok "$label: no USB IDs in $3"
 	fi
-else
-	echo "ok - udevadm verify not available (udev < 254): static checks only # SKIP"
-fi
 
-# The checker must catch each of these.
-mutate() { # NAME SED-EXPR
+	if out=$(check_rules "$rules" "$work/ids"); then
+		ok "$label: well formed, hidraw + FIDO only, GROUP pcscd, MODE 0660, uaccess, IDs match Info.plist"
+	else
+		notok "$label:"; echo "$out" | sed 's/^/    # /'
+	fi
+
+	# udevadm verify (systemd >= 254) checks what udevd itself would parse
+	if command -v udevadm >/dev/null && udevadm verify --help >/dev/null 2>&1; then
+		if out=$(udevadm verify --no-summary "$rules" 2>&1); then
+			ok "$label: udevadm verify"
+		else
+			notok "$label: udevadm verify:"; echo "$out" | sed 's/^/    # /'
+		fi
+	else
+		echo "ok - $label: udevadm verify not available (udev < 254): static checks only # SKIP"
+	fi
+
+	# The checker must catch each of these.
+	mutate "world-writable MODE" 's/MODE="0660"/MODE="0666"/'
+	mutate "world-readable MODE" 's/MODE="0660"/MODE="0664"/'
+	mutate "no uaccess tag" 's/, TAG+="uaccess"//'
+	mutate "another group" 's/GROUP="pcscd"/GROUP="plugdev"/'
+	mutate "an unclaimed USB ID" 's/ATTRS{idProduct}=="[0-9a-f]*"/ATTRS{idProduct}=="ffff"/'
+	mutate "no hidraw gate" '/^SUBSYSTEM!="hidraw"/d'
+	mutate "no FIDO gate" '/^ENV{ID_FIDO_TOKEN}/d'
+	mutate "a missing label" 's/^LABEL="openloop_end"/LABEL="elsewhere"/'
+	mutate "a malformed item" 's/GROUP="pcscd"/GROUP=pcscd/'
+	mutate "a missing comma" 's/", GROUP=/" GROUP=/'
+	mutate "an OWNER" 's/GROUP="pcscd"/GROUP="pcscd", OWNER="nobody"/'
+	mutate "no device rule" '/ATTRS{idVendor}/d'
+}
+
+mutate() { # NAME SED-EXPR (on $rules, $label)
 	sed "$2" "$rules" >"$work/bad.rules"
 	if cmp -s "$rules" "$work/bad.rules"; then
-		notok "mutation '$1' changed nothing (update the test)"
+		notok "$label: mutation '$1' changed nothing (update the test)"
 	else
 		check_rules "$work/bad.rules" "$work/ids" >"$work/bad.out" 2>&1
 		rc=$?
 		if [ "$rc" -eq 1 ] && [ -s "$work/bad.out" ]; then
-			ok "checker rejects $1: $(head -1 "$work/bad.out")"
+			ok "$label: checker rejects $1: $(head -1 "$work/bad.out")"
 		else
-			notok "checker accepted rules with $1 (exit $rc)"; sed 's/^/    # /' "$work/bad.out"
+			notok "$label: checker accepted rules with $1 (exit $rc)"; sed 's/^/    # /' "$work/bad.out"
 		fi
 	fi
 }
-mutate "world-writable MODE" 's/MODE="0660"/MODE="0666"/'
-mutate "world-readable MODE" 's/MODE="0660"/MODE="0664"/'
-mutate "no uaccess tag" 's/, TAG+="uaccess"//'
-mutate "another group" 's/GROUP="pcscd"/GROUP="plugdev"/'
-mutate "an unclaimed USB ID" 's/ATTRS{idProduct}=="[0-9a-f]*"/ATTRS{idProduct}=="ffff"/'
-mutate "no hidraw gate" '/^SUBSYSTEM!="hidraw"/d'
-mutate "no FIDO gate" '/^ENV{ID_FIDO_TOKEN}/d'
-mutate "a missing label" 's/^LABEL="openloop_end"/LABEL="elsewhere"/'
-mutate "a malformed item" 's/GROUP="pcscd"/GROUP=pcscd/'
-mutate "a missing comma" 's/", GROUP=/" GROUP=/'
-mutate "an OWNER" 's/GROUP="pcscd"/GROUP="pcscd", OWNER="nobody"/'
-mutate "no device rule" '/ATTRS{idVendor}/d'
+
+# --- the rule the build made, for the IDs configure was given
+plist_ids "$plist" >"$work/built-ids"
+if [ -s "$work/built-ids" ]; then
+	[ -f "$built_rules" ] || { echo "not ok - $built_rules missing (make builds it)"; exit 1; }
+	check_all 70-openloop.rules "$built_rules" "$plist"
+else
+	ok "the build claims no USB ID (--with-usb-ids=none)"
+	if grep -q '^udevrules_DATA = udev/70-openloop.rules' "$top_builddir/Makefile"; then
+		notok "a build that claims no ID installs udev/70-openloop.rules"
+	else
+		ok "a build that claims no ID installs no udev rule"
+	fi
+fi
+
+# --- the rule openloop-usb-ids writes: from the built Info.plist with its
+# lists emptied, two IDs added (one named), one of them removed again
+sh "$top_srcdir/src/driver/gen-info-plist.sh" "$top_srcdir/Info.plist.in" none 0.0 libifdopenloop.so >"$work/Info.plist"
+mkdir "$work/rules.d"
+t() { "$tool" --plist "$work/Info.plist" --udev-dir "$work/rules.d" --no-reload "$@" >>"$work/tool.log" 2>&1; }
+if t add 1209:0001 && t add 20A0:42B2 --name "Openloop Pro" && t add 16d0:0e90 && t remove 20a0:42b2; then
+	check_all "openloop-usb-ids' rule" "$work/rules.d/70-openloop.rules" "$work/Info.plist"
+else
+	notok "openloop-usb-ids add/remove:"; sed 's/^/    # /' "$work/tool.log"
+fi
 
 exit $fail

@@ -21,6 +21,7 @@
 #include "hid_list.h"
 #include "hexutil.h"
 #include "ol_err.h"
+#include "plist.h"
 #include "printable.h"
 
 #ifndef OL_DEFAULT_VID
@@ -42,7 +43,8 @@ struct usb_id {
 
 static struct usb_id claimed[MAX_IDS];
 static size_t n_claimed;
-static char claimed_text[MAX_IDS * 11];
+static int loaded;
+static char claimed_text[MAX_IDS * 11 + 64];
 
 /* "VVVV:PPPP" at s; 0 on success */
 static int
@@ -68,8 +70,57 @@ parse_id(const char *s, struct usb_id *id)
 	return 0;
 }
 
-/* The IDs come from configure: OL_USB_IDS ("1209:0001,20a0:42b2") if the
- * build defines it, else the first ID alone. */
+static void
+add_claimed(uint16_t vid, uint16_t pid)
+{
+	for (size_t i = 0; i < n_claimed; i++)
+		if (claimed[i].vid == vid && claimed[i].pid == pid)
+			return;
+	if (n_claimed < MAX_IDS && vid != 0) {
+		claimed[n_claimed].vid = vid;
+		claimed[n_claimed].pid = pid;
+		n_claimed++;
+	}
+}
+
+/* The IDs of the installed bundle's Info.plist, the ones pcscd loads the
+ * driver for: a distribution's package claims none at build time and the
+ * admin adds the device's IDs there with openloop-usb-ids.  Under
+ * $OPENLOOP_HID_SYSFS_ROOT (tests) the path is taken inside the root. */
+static void
+load_installed(void)
+{
+#ifdef OL_BUNDLE_INFO_PLIST
+	/* under the tests' fake root, as everything else */
+	const char *root = getenv(HID_LIST_ROOT_ENV);
+	char path[PATH_MAX];
+	ol_plist_t *pl = NULL;
+	size_t n;
+	char *end;
+	long v, p;
+
+	n = (size_t)snprintf(path, sizeof(path), "%s%s", root != NULL ? root :
+	    "", OL_BUNDLE_INFO_PLIST);
+	if (n >= sizeof(path) || ol_plist_load(path, &pl) != OL_OK)
+		return;
+	n = ol_plist_count(pl, "ifdVendorID");
+	if (ol_plist_count(pl, "ifdProductID") == n) {
+		for (size_t i = 0; i < n; i++) {
+			v = strtol(ol_plist_get(pl, "ifdVendorID", i), &end, 16);
+			if (*end != '\0' || v <= 0 || v > 0xffff)
+				continue;
+			p = strtol(ol_plist_get(pl, "ifdProductID", i), &end, 16);
+			if (*end != '\0' || p < 0 || p > 0xffff)
+				continue;
+			add_claimed((uint16_t)v, (uint16_t)p);
+		}
+	}
+	ol_plist_free(&pl);
+#endif
+}
+
+/* The IDs this build claims (configure: OL_USB_IDS, "1209:0001,20a0:42b2",
+ * "" for --with-usb-ids=none), and those of the installed Info.plist. */
 static void
 load_claimed(void)
 {
@@ -78,25 +129,28 @@ load_claimed(void)
 #else
 	const char *s = "";
 #endif
+	struct usb_id id;
 	size_t off = 0;
 	int n;
 
-	if (n_claimed > 0)
+	if (loaded)
 		return;
-	while (n_claimed < MAX_IDS && strlen(s) >= 9 &&
-	    parse_id(s, &claimed[n_claimed]) == 0) {
-		n_claimed++;
+	loaded = 1;
+	while (strlen(s) >= 9 && parse_id(s, &id) == 0) {
+		add_claimed(id.vid, id.pid);
 		s += 9;
 		if (*s != ',')
 			break;
 		s++;
 	}
-	if (n_claimed == 0) {
-		claimed[0].vid = OL_DEFAULT_VID;
-		claimed[0].pid = OL_DEFAULT_PID;
-		n_claimed = 1;
-	}
+#if !defined(OL_USB_IDS)
+	add_claimed(OL_DEFAULT_VID, OL_DEFAULT_PID);
+#endif
+	load_installed();
 	claimed_text[0] = '\0';
+	if (n_claimed == 0)
+		snprintf(claimed_text, sizeof(claimed_text), "no USB ID "
+		    "(add the device's: openloop-usb-ids add VID:PID)");
 	for (size_t i = 0; i < n_claimed; i++) {
 		n = snprintf(claimed_text + off, sizeof(claimed_text) - off,
 		    "%s%04x:%04x", i > 0 ? ", " : "", claimed[i].vid,

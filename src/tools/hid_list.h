@@ -69,7 +69,8 @@ void hid_list_free(struct hid_list *l);
 /* The Openloop device nodes: FIDO usage page and a claimed USB ID. */
 int hid_list_is_openloop(const struct hid_list_node *n);
 
-/* Whether this build claims vid:pid (configure --with-usb-ids). */
+/* Whether vid:pid is claimed: by this build (configure --with-usb-ids)
+ * or by the installed bundle's Info.plist (openloop-usb-ids add). */
 int hid_list_id_claimed(uint16_t vid, uint16_t pid);
 
 /* The claimed IDs, for messages: "1209:0001" or "1209:0001, 20a0:42b2". */

@@ -203,10 +203,10 @@ print_node(const struct hid_list_node *n)
 	    "unknown (report descriptor unreadable)" : n->fido ? "yes" : "no");
 	print_access(n);
 	if (n->fido && !n->claimed)
-		printf("  note:       this build claims %s; if this is an "
+		printf("  note:       the driver claims %s; if this is an "
 		    "Openloop, name it\n"
-		    "              explicitly, and build with "
-		    "--with-usb-ids for the driver\n",
+		    "              explicitly, and add its ID for the "
+		    "driver: openloop-usb-ids add VID:PID\n",
 		    hid_list_claimed_ids());
 }
 

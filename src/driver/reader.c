@@ -12,6 +12,7 @@
 #include "devname.h"
 #include "hid_dev.h"
 #include "hotplug.h"
+#include "identify.h"
 #include "ol_err.h"
 #include "ol_log.h"
 #include "reader.h"
@@ -177,6 +178,13 @@ ol_reader_open(const char *devicename, const struct ol_reader_config *cfg,
 	}
 	if ((e = open_handle(r, 0)) != OL_OK)
 		goto fail;
+	/* A usb: name is any device with a claimed ID, and IDs are shared:
+	 * a reader only for one that proves it is an Openloop. */
+	if (ol_reader_is_hotplug(r) && (e = ol_identify_openloop(r->ctap,
+	    r->dev.path, devicename)) != OL_OK) {
+		drop_handle(r);
+		goto fail;
+	}
 	ol_log(OL_LOG_INFO, "reader on %s ready: firmware %s, serial %s",
 	    r->dev.path, r->firmware, r->serial[0] ? r->serial : "unknown");
 	*out = r;

@@ -44,7 +44,7 @@ struct usb_id {
 static struct usb_id claimed[MAX_IDS];
 static size_t n_claimed;
 static int loaded;
-static char claimed_text[MAX_IDS * 11 + 64];
+static char claimed_text[MAX_IDS * 11];
 
 /* "VVVV:PPPP" at s; 0 on success */
 static int
@@ -148,9 +148,6 @@ load_claimed(void)
 #endif
 	load_installed();
 	claimed_text[0] = '\0';
-	if (n_claimed == 0)
-		snprintf(claimed_text, sizeof(claimed_text), "no USB ID "
-		    "(add the device's: openloop-usb-ids add VID:PID)");
 	for (size_t i = 0; i < n_claimed; i++) {
 		n = snprintf(claimed_text + off, sizeof(claimed_text) - off,
 		    "%s%04x:%04x", i > 0 ? ", " : "", claimed[i].vid,

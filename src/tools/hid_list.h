@@ -73,7 +73,8 @@ int hid_list_is_openloop(const struct hid_list_node *n);
  * or by the installed bundle's Info.plist (openloop-usb-ids add). */
 int hid_list_id_claimed(uint16_t vid, uint16_t pid);
 
-/* The claimed IDs, for messages: "1209:0001" or "1209:0001, 20a0:42b2". */
+/* The claimed IDs, for messages: "1209:0001" or "1209:0001, 20a0:42b2";
+ * "" when none is claimed. */
 const char *hid_list_claimed_ids(void);
 
 #endif

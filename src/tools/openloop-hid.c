@@ -207,7 +207,8 @@ print_node(const struct hid_list_node *n)
 		    "Openloop, name it\n"
 		    "              explicitly, and add its ID for the "
 		    "driver: openloop-usb-ids add VID:PID\n",
-		    hid_list_claimed_ids());
+		    hid_list_claimed_ids()[0] != '\0' ?
+		    hid_list_claimed_ids() : "no USB ID");
 }
 
 /* The USB devices with a claimed ID and no FIDO hidraw node. */
@@ -239,10 +240,19 @@ print_usb_without_fido(const struct hid_list *l, FILE *f)
 static void
 print_no_device_hints(const struct hid_list *l, FILE *f)
 {
-	fprintf(f, "no Openloop device found.\n"
-	    "  - Is it plugged in and unlocked?  'lsusb' should list %s.\n"
-	    "  - For the simulator, name its socket: " PROG " info "
-	    "unix:/path/to/socket\n", hid_list_claimed_ids());
+	if (hid_list_claimed_ids()[0] == '\0')
+		fprintf(f, "no Openloop device found.\n"
+		    "  - No USB ID is claimed: add the device's (lsusb shows "
+		    "it) with\n"
+		    "    openloop-usb-ids add VID:PID\n"
+		    "  - For the simulator, name its socket: " PROG " info "
+		    "unix:/path/to/socket\n");
+	else
+		fprintf(f, "no Openloop device found.\n"
+		    "  - Is it plugged in and unlocked?  'lsusb' should list "
+		    "%s.\n"
+		    "  - For the simulator, name its socket: " PROG " info "
+		    "unix:/path/to/socket\n", hid_list_claimed_ids());
 	if (!l->usb_walked)
 		fprintf(f, "  - (the USB bus could not be walked: %s)\n",
 		    l->usb_error);

@@ -9,22 +9,22 @@
 # later; Debian 12 has 252) it checks the syntax too.  A build with
 # --with-usb-ids=none (the Debian package) claims nothing and builds no
 # rule.  (automake test: exit 0 pass, 1 fail)
+#
+# OL_CHECK_RULES=FILE OL_CHECK_PLIST=FILE check-udev-rules.sh checks only
+# that pair (scripts/test-packages.sh: the installed conffile and the rule
+# openloop-usb-ids wrote).
 set -u
-: "${top_builddir:?}"
-: "${top_srcdir:?}"
+if [ -z "${OL_CHECK_RULES:-}" ]; then
+	: "${top_builddir:?}"
+	: "${top_srcdir:?}"
+fi
 
-built_rules=$top_builddir/udev/70-openloop.rules
-plist=$top_builddir/Info.plist
-tool=$top_builddir/openloop-usb-ids
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
 
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; fail=1; }
-
-[ -f "$plist" ] || { echo "not ok - $plist missing (make builds it)"; exit 1; }
-[ -x "$tool" ] || { echo "not ok - $tool missing (make builds it)"; exit 1; }
 
 # The IDs the bundle claims, as "vvvv:pppp" lines, from Info.plist's
 # parallel ifdVendorID / ifdProductID arrays.
@@ -167,6 +167,17 @@ mutate() { # NAME SED-EXPR (on $rules, $label)
 		fi
 	fi
 }
+
+if [ -n "${OL_CHECK_RULES:-}" ]; then
+	check_all "$OL_CHECK_RULES" "$OL_CHECK_RULES" "${OL_CHECK_PLIST:?}"
+	exit $fail
+fi
+
+built_rules=$top_builddir/udev/70-openloop.rules
+plist=$top_builddir/Info.plist
+tool=$top_builddir/openloop-usb-ids
+[ -f "$plist" ] || { echo "not ok - $plist missing (make builds it)"; exit 1; }
+[ -x "$tool" ] || { echo "not ok - $tool missing (make builds it)"; exit 1; }
 
 # --- the rule the build made, for the IDs configure was given
 plist_ids "$plist" >"$work/built-ids"

@@ -196,6 +196,14 @@ fake_hidraw "$R4" 1-4 0 0 1050 0407 YK123 "$FIDO_DESC"
 check_grep "fake sysfs: another vendor's FIDO key is listed as such" \
 	'FIDO device, not an ID this build claims' \
 	sh -c 'OPENLOOP_HID_SYSFS_ROOT="$1" "$2" list; test $? -eq 1' _ "$R4" "$HID"
+# ... until the installed bundle's Info.plist claims its ID (what
+# openloop-usb-ids add does; the package's build claims none itself)
+drop=$(sed -n 's/^usbdropdir = //p' "$top_builddir/Makefile")
+mkdir -p "$R4$drop/ifd-openloop.bundle/Contents"
+sh "$top_srcdir/src/driver/gen-info-plist.sh" "$top_srcdir/Info.plist.in" 1050:0407 0.0 libifdopenloop.so \
+	>"$R4$drop/ifd-openloop.bundle/Contents/Info.plist"
+check_grep "fake sysfs: an ID the installed Info.plist claims counts as Openloop's" \
+	"$R4/dev/hidraw0: Openloop device" env OPENLOOP_HID_SYSFS_ROOT="$R4" "$HID" list
 
 # a device whose serial string carries a terminal escape sequence: shown
 # with '?' in place of the control bytes, never sent to the terminal

@@ -82,6 +82,22 @@ run 0 "remove 1209:0001" remove 1209:0001
 same_as_gen none && ok "back to the Info.plist that claims nothing" || notok "Info.plist not back to none"
 [ ! -e "$rules" ] && ok "no rule file left once no ID is claimed" || notok "rule file left with no ID"
 
+# --- a source install: `make install` put a rule of the same name in
+# /lib/udev/rules.d for configure's IDs.  The rule in /etc replaces it; with
+# the last ID removed it must still hide it, so it stays, matching nothing.
+mkdir -p "$work/lib-rules"
+echo '# make install' >"$work/lib-rules/70-openloop.rules"
+export OPENLOOP_USB_IDS_SYSTEM_RULE_DIRS="$work/lib-rules"
+run 0 "add 1209:0001 beside a system rule" add 1209:0001
+run 0 "remove 1209:0001 beside a system rule" remove 1209:0001
+[ -f "$rules" ] && ! grep -q 'ATTRS{idVendor}' "$rules" && grep -q '^LABEL="openloop_end"' "$rules" &&
+	ok "with no ID left the rule stays, matching nothing, to hide the system rule" ||
+	notok "rule beside a system rule: $(cat "$rules" 2>&1)"
+unset OPENLOOP_USB_IDS_SYSTEM_RULE_DIRS
+# the system rule gone (make uninstall): the next run tidies up
+run 0 "remove again without the system rule" remove 1209:0001
+[ ! -e "$rules" ] && ok "... deletes the rule that hid nothing any more" || notok "rule left: $(cat "$work/out")"
+
 # --- strict input: exit 1, nothing written
 cp "$plist" "$work/before"
 for bad in 1209 1209:1 12090:0001 1209:00001 120g:0001 1209-0001 ' 1209:0001' 0000:0001 '1209:0001,20a0:42b2'; do

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ctaphid.h"
 #include "identify.h"
@@ -46,6 +47,8 @@ ol_identify_openloop(ol_ctap_t *ctap, const char *node,
 		sw1 = resp[len - 2];
 		sw2 = resp[len - 1];
 	}
+	/* public data, but wiped as every buffer that held an APDU is */
+	explicit_bzero(resp, CTAPHID_MAX_MSG);
 	free(resp);
 
 	if (e == OL_OK && len >= 2) {

@@ -463,6 +463,7 @@ fault_noise(sim_ctaphid_t *dev, const struct job *job)
 }
 
 static struct sim_fault pending_fault;
+static int fault_now;  /* pending_fault is for the APDU being started */
 
 /* Takes a fault for this APDU.  1 if the APDU is answered already. */
 static int
@@ -471,14 +472,22 @@ fault_take(sim_ctaphid_t *dev, uint32_t cid, int64_t now)
 	char names[128];
 
 	dev->job.fault = 0;
-	pending_fault.kinds = 0;
-	if (!sim_fault_take(dev->opts.fault_path, &pending_fault))
+	fault_now = 0;
+	if (pending_fault.kinds == 0 &&
+	    !sim_fault_take(dev->opts.fault_path, &pending_fault))
 		return 0;
+	if (pending_fault.after > 0) {
+		/* not this APDU yet */
+		pending_fault.after--;
+		return 0;
+	}
+	fault_now = 1;
 	ol_log(OL_LOG_CRITICAL, "fault: %s (%d ms) on %08x",
 	    sim_fault_names(pending_fault.kinds, names, sizeof(names)),
 	    pending_fault.ms, (unsigned)cid);
 	if (pending_fault.kinds & SIM_FAULT_BUSY) {
 		dev->busy_until = now + pending_fault.ms;
+		pending_fault.kinds = 0;
 		send_error(dev, cid, CTAPHID_ERR_CHANNEL_BUSY);
 		return 1;
 	}
@@ -489,6 +498,7 @@ fault_take(sim_ctaphid_t *dev, uint32_t cid, int64_t now)
 		dev->session_cid = 0;
 		if (dev->job.ops->reset != NULL)
 			dev->job.ops->reset(dev->job.card);
+		pending_fault.kinds = 0;
 		send_error(dev, cid, CTAPHID_ERR_INVALID_CHANNEL);
 		return 1;
 	}
@@ -501,8 +511,14 @@ fault_arm(sim_ctaphid_t *dev, int64_t now)
 {
 	struct job *job = &dev->job;
 
-	if (pending_fault.kinds == 0 || dev->state != DEV_PROCESSING)
+	if (!fault_now)
 		return;
+	fault_now = 0;
+	if (dev->state != DEV_PROCESSING) {
+		/* the APDU was refused at once (too short): fault spent */
+		pending_fault.kinds = 0;
+		return;
+	}
 	job->fault = pending_fault.kinds;
 	job->next_noise = now;
 	if (job->fault & SIM_FAULT_KEEPALIVE)

@@ -41,6 +41,7 @@ sim_fault_parse(const char *text, struct sim_fault *f)
 
 	f->kinds = 0;
 	f->ms = SIM_FAULT_DEFAULT_MS;
+	f->after = 0;
 	if (strlen(text) >= sizeof(buf))
 		return -1;
 	strcpy(buf, text);
@@ -52,6 +53,10 @@ sim_fault_parse(const char *text, struct sim_fault *f)
 			if (end == colon + 1 || *end != '\0' || v < 0 ||
 			    v > 600000)
 				return -1;
+			if (strcmp(tok, "after") == 0) {
+				f->after = (int)v;
+				continue;
+			}
 			f->ms = (int)v;
 		}
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)

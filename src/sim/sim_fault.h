@@ -30,9 +30,11 @@
 struct sim_fault {
 	unsigned kinds;
 	int ms;
+	int after;   /* "after:N": the fault waits for N more APDUs first */
 };
 
-/* "late:4000,noise" -> kinds and ms.  0, or -1 on an unknown word. */
+/* "late:4000,noise" -> kinds and ms, "reboot,after:1" -> the second
+ * APDU from now.  0, or -1 on an unknown word. */
 int sim_fault_parse(const char *text, struct sim_fault *f);
 
 /* If PATH exists: reads it, removes it, parses it into f.  1 when a fault

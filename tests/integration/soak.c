@@ -127,6 +127,8 @@ struct client {
 	int lost_ms;
 	int ready;                /* expected answers known */
 	unsigned long sw_err[2];  /* 6982, 6F00 */
+	LONG codes[16];           /* PC/SC errors met, and how often */
+	unsigned long ncodes[16];
 	unsigned long shown;
 };
 
@@ -174,6 +176,24 @@ count(struct client *c, enum outcome o, int kind, int64_t t0)
 		}
 		if (c->nlat < c->caplat)
 			c->lat[c->nlat++] = (int)(now_ms() - t0);
+	}
+	pthread_mutex_unlock(&stats_lock);
+}
+
+/* PC/SC error codes per client, for the figures */
+static void
+tally(struct client *c, LONG rv)
+{
+	size_t i;
+
+	pthread_mutex_lock(&stats_lock);
+	for (i = 0; i < 16; i++) {
+		if (c->ncodes[i] == 0)
+			c->codes[i] = rv;
+		if (c->codes[i] == rv) {
+			c->ncodes[i]++;
+			break;
+		}
 	}
 	pthread_mutex_unlock(&stats_lock);
 }
@@ -266,6 +286,7 @@ pcsc_request(struct client *c, SCARDHANDLE h, const char *name,
 		return rv;
 	if (rv != SCARD_S_SUCCESS) {
 		count(c, O_ERROR, kind, t0);
+		tally(c, rv);
 		return rv;
 	}
 	if (rlen == *wlen && memcmp(resp, want, rlen) == 0) {
@@ -316,6 +337,8 @@ pcsc_main(void *arg)
 		call_begin(c);
 		rv = SCardBeginTransaction(h);
 		lost = call_end(c);
+		if (!lost && rv != SCARD_S_SUCCESS && c->ready)
+			tally(c, rv);
 		if (lost) {
 			/* counted by the watchdog */
 		} else if (rv == SCARD_S_SUCCESS) {
@@ -541,6 +564,10 @@ print_figures(void)
 			printf("   (errors as SW 6982: %lu, 6F00: %lu)",
 			    c->sw_err[0], c->sw_err[1]);
 		printf("\n");
+		for (k = 0; k < 16 && c->ncodes[k] > 0; k++)
+			printf("    %s: %s (0x%lx) %lu times\n", c->name,
+			    pcsc_stringify_error(c->codes[k]),
+			    (unsigned long)c->codes[k], c->ncodes[k]);
 		for (k = 0; k < O_COUNT; k++)
 			tot[k] += c->n[k];
 	}

@@ -56,6 +56,7 @@ struct options {
 	enum piv_model model;
 	int model_given;
 	const char *state_path;
+	const char *fault_path;      /* --fault-control, tests only */
 };
 
 struct sim {
@@ -132,6 +133,9 @@ usage(FILE *f)
 	    "      --state FILE            keep keys, certificates, PIN and "
 	    "counters\n"
 	    "                              in FILE (missing: a fresh device)\n"
+	    "      --fault-control FILE    tests only: a fault written into\n"
+	    "                              FILE hits the next APDU (see\n"
+	    "                              docs/robustness.md)\n"
 	    "  -v, --verbose               log every packet to stderr\n"
 	    "  -h, --help                  this text\n"
 	    "  -V, --version               version\n"
@@ -229,7 +233,7 @@ static int
 parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_SERIAL = 256, OPT_DELAY, OPT_INTERVAL, OPT_PIN, OPT_PUK,
-	    OPT_TOUCH, OPT_MODEL, OPT_STATE, OPT_HIDG };
+	    OPT_TOUCH, OPT_MODEL, OPT_STATE, OPT_HIDG, OPT_FAULT };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "hidg", required_argument, NULL, OPT_HIDG },
@@ -241,6 +245,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "touch", required_argument, NULL, OPT_TOUCH },
 		{ "model", required_argument, NULL, OPT_MODEL },
 		{ "state", required_argument, NULL, OPT_STATE },
+		{ "fault-control", required_argument, NULL, OPT_FAULT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -309,6 +314,9 @@ parse_options(int argc, char **argv, struct options *o)
 			if (parse_ms("--processing-delay", optarg, MAX_DELAY_MS,
 			    &o->processing_delay_ms) == -1)
 				return -1;
+			break;
+		case OPT_FAULT:
+			o->fault_path = optarg;
 			break;
 		case OPT_INTERVAL:
 			if (parse_ms("--report-interval", optarg,
@@ -622,6 +630,7 @@ main(int argc, char **argv)
 	dopts.emit_arg = &sim;
 	dopts.processing_delay_ms = o.processing_delay_ms;
 	dopts.report_interval_ms = o.report_interval_ms;
+	dopts.fault_path = o.fault_path;
 	if ((r = sim_ctaphid_new(&dopts, &sim.dev)) != OL_OK) {
 		ol_log(OL_LOG_CRITICAL, "device: %s", ol_strerror(r));
 		goto fail;

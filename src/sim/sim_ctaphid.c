@@ -25,6 +25,7 @@
 #include "apdu_log.h"
 #include "sim_ctaphid.h"
 #include "sim_fido.h"
+#include "sim_fault.h"
 
 /* Reports the longest message needs: init packet + 128 continuations. */
 #define MSG_REPORTS_MAX  (CTAPHID_MAX_SEQ + 2)
@@ -69,6 +70,9 @@ struct job {
 	uint8_t rapdu[CTAPHID_MAX_MSG];
 	size_t rapdu_len;
 	int rc;
+	/* an injected fault (sim_fault.h), main thread only */
+	unsigned fault;
+	int64_t next_noise;
 };
 
 struct sim_ctaphid {
@@ -88,7 +92,13 @@ struct sim_ctaphid {
 	int64_t last_sent;
 	int sent_any;
 	int wake[2];         /* worker -> owner: "finished" */
+	int64_t busy_until;  /* fault "busy" */
+	int unplug;          /* fault "unplug": exit once the queue is sent */
 };
+
+struct job;
+static void fault_mangle_reply(sim_ctaphid_t *, const struct job *, size_t);
+static void fault_noise(sim_ctaphid_t *, const struct job *);
 
 static const uint8_t sw_cancelled[2] = { 0x69, 0x82 };
 static const uint8_t sw_card_failed[2] = { 0x6f, 0x00 };
@@ -214,6 +224,11 @@ flush(sim_ctaphid_t *dev, int64_t now)
 		dev->last_sent = now;
 		dev->sent_any = 1;
 	}
+	if (dev->unplug) {
+		ol_log(OL_LOG_CRITICAL, "fault: unplugged in the middle of "
+		    "a reply");
+		_exit(3);
+	}
 }
 
 /* --- the APDU worker ----------------------------------------------------- */
@@ -298,6 +313,8 @@ job_reply(const struct job *job, size_t *len)
 		return NULL;
 	if (job->cancelled)
 		return sw_cancelled;
+	if (job->fault & SIM_FAULT_MUTE)
+		return NULL;
 	if (job->rc != OL_OK || job->rapdu_len < 2 ||
 	    job->rapdu_len > sizeof(job->rapdu))
 		return sw_card_failed;
@@ -330,7 +347,9 @@ job_finish(sim_ctaphid_t *dev)
 		    ol_strerror(job->rc));
 	if (msg != NULL) {
 		log_apdu(dev, job, msg, len);
-		send_msg(dev, job->cid, CTAPHID_OPENLOOP_APDU, msg, len);
+		if (send_msg(dev, job->cid, CTAPHID_OPENLOOP_APDU, msg,
+		    len) == OL_OK && job->fault != 0)
+			fault_mangle_reply(dev, job, len);
 	}
 	explicit_bzero(job->capdu, sizeof(job->capdu));
 	explicit_bzero(job->rapdu, sizeof(job->rapdu));
@@ -363,13 +382,150 @@ job_timers(sim_ctaphid_t *dev, int64_t now)
 		if (dev->state == DEV_IDLE)
 			return;
 	}
+	if ((job->fault & SIM_FAULT_NOISE) && now >= job->next_noise) {
+		fault_noise(dev, job);
+		job->next_noise = now + 1;
+	}
 	if (!job->discarded && now >= job->next_keepalive) {
 		status = keepalive_status(dev);
-		send_msg(dev, job->cid, CTAPHID_KEEPALIVE, &status, 1);
+		/* faults late and mute: the device says nothing */
+		if (!(job->fault & (SIM_FAULT_LATE | SIM_FAULT_MUTE)))
+			send_msg(dev, job->cid, CTAPHID_KEEPALIVE, &status,
+			    1);
 		job->next_keepalive += SIM_KEEPALIVE_MS;
 		if (job->next_keepalive <= now) /* the owner slept: no burst */
 			job->next_keepalive = now + SIM_KEEPALIVE_MS;
 	}
+}
+
+/* --- injected faults (tests only: sim_fault.h) ------------------------- */
+
+static uint8_t *
+outq_at(sim_ctaphid_t *dev, size_t i)
+{
+	return dev->outq[(dev->oq_head + i) % OUTQ_LEN];
+}
+
+static void
+set_bcnt(uint8_t *report, size_t bcnt)
+{
+	report[5] = (uint8_t)(bcnt >> 8);
+	report[6] = (uint8_t)bcnt;
+}
+
+/* The reply of len bytes is the last n reports of the queue: spoil it. */
+static void
+fault_mangle_reply(sim_ctaphid_t *dev, const struct job *job, size_t len)
+{
+	size_t n = ctaphid_packet_count(len), first = dev->oq_len - n, i;
+	uint8_t *r;
+
+	if (job->fault & SIM_FAULT_HUGE)
+		set_bcnt(outq_at(dev, first), 0xffff);
+	if ((job->fault & SIM_FAULT_DROPCONT) && n > 1) {
+		for (i = first + 1; i + 1 < dev->oq_len; i++)
+			memcpy(outq_at(dev, i), outq_at(dev, i + 1),
+			    CTAPHID_REPORT_LEN);
+		dev->oq_len--;
+	} else if (job->fault & (SIM_FAULT_TRUNCATE | SIM_FAULT_DROPCONT)) {
+		if (n > 1)
+			dev->oq_len--;
+		else
+			set_bcnt(outq_at(dev, first), len + 64);
+	}
+	if ((job->fault & SIM_FAULT_EXTRA) && outq_free(dev) >= 3) {
+		for (i = 0; i < 3; i++) {
+			r = outq_at(dev, dev->oq_len);
+			memset(r, 0xee, CTAPHID_REPORT_LEN);
+			memcpy(r, outq_at(dev, first), 4);
+			r[4] = (uint8_t)(n - 1 + i);
+			dev->oq_len++;
+		}
+	}
+	if (job->fault & SIM_FAULT_UNPLUG) {
+		/* half the reports, none of a one-report reply */
+		dev->oq_len -= n - n / 2;
+		dev->unplug = 1;
+	}
+}
+
+/* Fault "noise": a report of another channel (a browser's traffic). */
+static void
+fault_noise(sim_ctaphid_t *dev, const struct job *job)
+{
+	uint8_t data[CTAPHID_INIT_DATA];
+
+	if (dev->oq_len >= 4)
+		return;
+	memset(data, 0x5a, sizeof(data));
+	send_msg(dev, job->cid ^ 0x40000000u, CTAPHID_PING, data,
+	    sizeof(data));
+}
+
+static struct sim_fault pending_fault;
+static int fault_now;  /* pending_fault is for the APDU being started */
+
+/* Takes a fault for this APDU.  1 if the APDU is answered already. */
+static int
+fault_take(sim_ctaphid_t *dev, uint32_t cid, int64_t now)
+{
+	char names[128];
+
+	dev->job.fault = 0;
+	fault_now = 0;
+	if (pending_fault.kinds == 0 &&
+	    !sim_fault_take(dev->opts.fault_path, &pending_fault))
+		return 0;
+	if (pending_fault.after > 0) {
+		/* not this APDU yet */
+		pending_fault.after--;
+		return 0;
+	}
+	fault_now = 1;
+	ol_log(OL_LOG_CRITICAL, "fault: %s (%d ms) on %08x",
+	    sim_fault_names(pending_fault.kinds, names, sizeof(names)),
+	    pending_fault.ms, (unsigned)cid);
+	if (pending_fault.kinds & SIM_FAULT_BUSY) {
+		dev->busy_until = now + pending_fault.ms;
+		pending_fault.kinds = 0;
+		send_error(dev, cid, CTAPHID_ERR_CHANNEL_BUSY);
+		return 1;
+	}
+	if (pending_fault.kinds & SIM_FAULT_REBOOT) {
+		/* a restarted device: no channel is known, the card is
+		 * fresh; channel numbers go on from where they were */
+		dev->first_cid = dev->next_cid;
+		dev->session_cid = 0;
+		if (dev->job.ops->reset != NULL)
+			dev->job.ops->reset(dev->job.card);
+		pending_fault.kinds = 0;
+		send_error(dev, cid, CTAPHID_ERR_INVALID_CHANNEL);
+		return 1;
+	}
+	return 0;
+}
+
+/* After start_apdu(): the fault's timing for the running job. */
+static void
+fault_arm(sim_ctaphid_t *dev, int64_t now)
+{
+	struct job *job = &dev->job;
+
+	if (!fault_now)
+		return;
+	fault_now = 0;
+	if (dev->state != DEV_PROCESSING) {
+		/* the APDU was refused at once (too short): fault spent */
+		pending_fault.kinds = 0;
+		return;
+	}
+	job->fault = pending_fault.kinds;
+	job->next_noise = now;
+	if (job->fault & SIM_FAULT_KEEPALIVE)
+		job->ready_at = INT64_MAX;
+	else if (job->fault & (SIM_FAULT_LATE | SIM_FAULT_MUTE))
+		job->ready_at = now + pending_fault.ms;
+	pending_fault.kinds = 0;
 }
 
 /* --- request reassembly -------------------------------------------------- */
@@ -444,7 +600,10 @@ rx_dispatch(sim_ctaphid_t *dev, int64_t now)
 		send_msg(dev, rx->cid, CTAPHID_WINK, NULL, 0);
 		break;
 	case CTAPHID_OPENLOOP_APDU:
+		if (fault_take(dev, rx->cid, now))
+			break;
 		start_apdu(dev, rx->cid, rx->buf, rx->bcnt, now);
+		fault_arm(dev, now);
 		break;
 	case CTAPHID_CBOR:
 		cbor_request(dev, rx->cid, rx->buf, rx->bcnt);
@@ -625,8 +784,20 @@ on_init_packet(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt,
 		send_error(dev, cid, CTAPHID_ERR_INVALID_CHANNEL);
 		return;
 	}
+	if (dev->state == DEV_PROCESSING && dev->job.cid == cid &&
+	    (dev->job.fault & SIM_FAULT_LATE) && dev->job.done &&
+	    !dev->job.discarded && !dev->job.cancelled) {
+		/* fault "late": the old reply crosses the next request */
+		ol_log(OL_LOG_CRITICAL, "fault: late reply to %08x sent as "
+		    "its next request arrives", (unsigned)cid);
+		job_finish(dev);
+	}
 	if (pkt->cmd == CTAPHID_CANCEL) {
 		cmd_cancel(dev, cid);
+		return;
+	}
+	if (now < dev->busy_until) {
+		send_error(dev, cid, CTAPHID_ERR_CHANNEL_BUSY);
 		return;
 	}
 	if (dev->state == DEV_RECEIVING && dev->rx.cid == cid) {
@@ -783,6 +954,8 @@ sim_ctaphid_next_timeout(const sim_ctaphid_t *dev, int64_t now_ms)
 	if (dev->state == DEV_PROCESSING) {
 		if (!job->discarded)
 			due = earliest(due, job->next_keepalive);
+		if (job->fault & SIM_FAULT_NOISE)
+			due = earliest(due, job->next_noise);
 		if (job->done && (job_reply(job, &len) == NULL ||
 		    ctaphid_packet_count(len) <= outq_free(dev)))
 			due = earliest(due, job->cancelled || job->discarded ?

@@ -44,6 +44,8 @@ struct sim_ctaphid_opts {
 	 * IN endpoint; 0 sends each message's reports back to back. */
 	int report_interval_ms;
 	uint32_t first_cid;       /* 0: random, so stale host CIDs fail */
+	/* tests: the fault control file (sim_fault.h), or NULL */
+	const char *fault_path;
 };
 
 typedef struct sim_ctaphid sim_ctaphid_t;

@@ -27,7 +27,7 @@ driver="$src/src/driver/devname.c $src/src/driver/atr.c
 	$src/src/driver/hid_descriptor.c"
 sim="$src/src/sim/sim_ctaphid.c $src/src/sim/sim_card.c $src/src/sim/tlv.c
 	$src/src/sim/piv_applet.c $src/src/sim/piv_crypto.c $src/src/sim/piv_state.c
-	$src/src/sim/sim_fido.c"
+	$src/src/sim/sim_fido.c $src/src/sim/sim_fault.c"
 
 build() { # name sources... [libs]
 	name=$1; shift

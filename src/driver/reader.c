@@ -322,7 +322,7 @@ ol_reader_transmit(ol_reader_t *r, const uint8_t *capdu, size_t capdu_len,
 	    rapdu_len);
 	if (e == OL_ERR_GONE)
 		drop_handle(r);
-	else if (e == OL_ERR_SESSION_LOST)
+	else if (e != OL_OK && ol_ctap_session_lost(r->ctap))
 		r->session = SESSION_LOST;
 	if (e == OL_OK) {
 		ol_apdu_redactor_response(&r->redactor, rapdu, *rapdu_len);

@@ -88,6 +88,12 @@ ol_ctap_new(ol_hid_t *hid, const struct ol_ctap_opts *opts, ol_ctap_t **out)
 }
 
 int
+ol_ctap_session_lost(const ol_ctap_t *c)
+{
+	return c != NULL && c->session_lost;
+}
+
+int
 ol_ctap_set_user_timeout(ol_ctap_t *c, int ms)
 {
 	int old;
@@ -361,20 +367,41 @@ ol_ctap_init(ol_ctap_t *c)
 }
 
 /* After a cancelled request the device still answers it; wait for that
- * answer so that it cannot be taken for the reply to the next one. */
-static void
+ * answer so that it cannot be taken for the reply to the next one.
+ * OL_OK once it came. */
+static int
 cancel_locked(ol_ctap_t *c)
 {
 	uint8_t resp[CTAPHID_MAX_MSG];
 	struct rx rx;
+	int r;
 
-	if (send_msg(c, c->info.cid, CTAPHID_CANCEL, NULL, 0) != OL_OK)
-		return;
+	if ((r = send_msg(c, c->info.cid, CTAPHID_CANCEL, NULL, 0)) != OL_OK)
+		return r;
 	memset(&rx, 0, sizeof(rx));
 	rx.cid = c->info.cid;
 	rx.user_deadline = ol_now_ms() + c->opts.reply_timeout_ms;
-	(void)recv_msg(c, &rx, resp, sizeof(resp));
+	r = recv_msg(c, &rx, resp, sizeof(resp));
 	explicit_bzero(resp, sizeof(resp));
+	/* an ERROR, or a reply too long for the buffer (read to its end),
+	 * is the answer as well */
+	return r == OL_ERR_TOO_LONG || r == OL_ERR_DEVICE ? OL_OK : r;
+}
+
+/*
+ * The channel may still carry an answer we no longer wait for (a reply
+ * after our time-out, the rest of a message cut short): the next request
+ * on it could take that answer for its own.  The channel is given up,
+ * and with it the session, as after a device restart.
+ */
+static void
+give_up_channel(ol_ctap_t *c, int why)
+{
+	ol_log(OL_LOG_CRITICAL, "%s: channel %08x may still deliver an "
+	    "answer to a request we gave up (%s): the card session is ended",
+	    ol_hid_name(c->hid), c->info.cid, ol_strerror(why));
+	c->have_channel = 0;
+	c->session_lost = 1;
 }
 
 static int
@@ -461,7 +488,8 @@ ol_ctap_transact(ol_ctap_t *c, uint8_t cmd, const uint8_t *req,
 			ol_log(OL_LOG_CRITICAL, "no confirmation on the device "
 			    "within %d s; cancelling",
 			    c->opts.user_timeout_ms / 1000);
-		cancel_locked(c);
+		if (cancel_locked(c) != OL_OK)
+			give_up_channel(c, r);
 		c->quiet_until = ol_now_ms() + UNANSWERED_QUIET_MS;
 	}
 	if (r == OL_OK && rx.cmd != cmd) {
@@ -481,6 +509,9 @@ ol_ctap_transact(ol_ctap_t *c, uint8_t cmd, const uint8_t *req,
 	if (r == OL_ERR_GONE) {
 		c->have_channel = 0;
 		c->session_lost = 1;
+	} else if ((r == OL_ERR_TIMEOUT || r == OL_ERR_PROTOCOL) &&
+	    c->have_channel) {
+		give_up_channel(c, r);
 	}
 	ol_hid_unlock(c->hid);
 	return r;

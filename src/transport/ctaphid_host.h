@@ -48,6 +48,12 @@ void ol_ctap_free(ol_ctap_t **ctap);
 void ol_ctap_set_upneeded_cb(ol_ctap_t *ctap, ol_ctap_upneeded_cb_t *cb,
     void *arg);
 
+/* True once the channel, and with it the session, is lost: the device
+ * restarted or vanished, or the channel may still deliver an answer to a
+ * request given up (a reply time-out, a message cut short).  Cleared by
+ * ol_ctap_init(). */
+int ol_ctap_session_lost(const ol_ctap_t *ctap);
+
 /* Sets the longest wait for the user (opts.user_timeout_ms) for the next
  * exchanges; ms <= 0 restores the default of ol_ctap_new().  Returns the
  * previous value. */
@@ -64,7 +70,9 @@ const struct ol_ctap_info *ol_ctap_info(const ol_ctap_t *ctap);
  * skipping other channels and keepalives, retrying CHANNEL_BUSY with
  * back-off.  INVALID_CHANNEL (the device restarted) and a vanished device
  * end the session: OL_ERR_SESSION_LOST (or OL_ERR_GONE), the request is
- * never sent again, and every exchange answers OL_ERR_SESSION_LOST until
+ * never sent again; so do a reply time-out and a malformed or cut reply
+ * (OL_ERR_TIMEOUT, OL_ERR_PROTOCOL), after which the channel may still
+ * deliver the late answer, and every exchange answers OL_ERR_SESSION_LOST until
  * ol_ctap_init() starts a new session.  On OL_ERR_DEVICE,
  * ol_ctap_last_error() has the CTAPHID error code.
  */

@@ -22,7 +22,22 @@ FAULT="$OL_SOCK.fault"
 ms() { date +%s%3N; }
 sleep_ms() { sleep "$(awk "BEGIN { print $1 / 1000 }")"; }
 fault() { printf '%s\n' "$1" >"$FAULT.tmp" && mv "$FAULT.tmp" "$FAULT"; }
-probe() { "$PROBE" Openloop apdu "$@"; }
+# probe HEX...: one PC/SC connection sending the APDUs.  A fault that ends
+# the card session makes the reader report the card removed once (then
+# present again: docs/transport.md, "The card session"); like any
+# application, probe connects again while the card is being reinserted
+# (bounded: 3 s).  Failures after connecting are never retried.
+probe() {
+	for _i in $(seq 30); do
+		"$PROBE" Openloop apdu "$@" >"$OL_W/probe.try" 2>&1
+		_rc=$?
+		grep -Eq '^SCardConnect: (No smart card inserted|Card was removed)' \
+			"$OL_W/probe.try" || break
+		sleep 0.1
+	done
+	cat "$OL_W/probe.try"
+	return $_rc
+}
 SELECT='00 A4 04 00 09 A0 00 00 03 08 00 00 10 00 00'
 CHUID='00 CB 3F FF 05 5C 03 5F C1 02 00'
 CHAL8='00 84 00 00 08'      # answer: 8 bytes + SW, one report
@@ -33,9 +48,18 @@ run_timed() {
 	t0=$(ms); "$@" >"$out" 2>&1; rc=$?; took=$(($(ms) - t0))
 	sed 's/^/    | /' "$out"
 }
-works() { # the reader answers a fresh APDU with its own answer
-	check_grep "$1" '^response-length: 10$' probe "$CHAL8"
+# works NAME: the reader answers a fresh APDU with its own answer, once
+# the card the fault removed is back (a new session; bounded: 5 s)
+works_now() {
+	for _j in $(seq 25); do
+		probe "$CHAL8" >"$OL_W/works.out" 2>&1
+		grep -qx 'response-length: 10' "$OL_W/works.out" && return 0
+		sleep 0.2
+	done
+	cat "$OL_W/works.out"
+	return 1
 }
+works() { check_here "$1" works_now; }
 
 ol_set_plist ifdUserConfirmationTimeout 2
 ol_set_plist ifdBusyTimeout 2
@@ -51,8 +75,11 @@ run_timed "$OL_W/a1.out" probe "$SELECT"
 check "a: the silent APDU fails after the reply time-out ($took ms)" \
 	sh -c "[ $rc -ne 0 ] && [ $took -ge 2900 ] && [ $took -lt 7000 ]"
 run_timed "$OL_W/a2.out" probe "$CHAL8"
-check "a: the next APDU gets its own answer, not the stale one" \
-	grep -qx 'response-length: 10' "$OL_W/a2.out"
+# (the driver ends the card session after a time-out, since the channel
+# may still deliver the late answer: the next APDU is then refused, and
+# the application hears it, or it gets its own answer; never the stale)
+check "a: the next APDU never gets the stale SELECT answer: its own, or an error" \
+	sh -c "! grep -q 'response-length: 51' '$OL_W/a2.out' && { grep -qx 'response-length: 10' '$OL_W/a2.out' || grep -q '^SCardTransmit: ' '$OL_W/a2.out'; }"
 if grep -q 'late reply to .* sent as its next request arrives' "$OL_SOCK.log"; then
 	echo "    # the stale reply did cross the next request"
 else

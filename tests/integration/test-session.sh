@@ -9,7 +9,9 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/piv-lib.sh"
 ol_setup
-trap ol_cleanup EXIT
+# the simulator restarted by the background restarter below is not in
+# this shell's OL_PIDS: stop whatever serves our socket as well
+trap 'pkill -f -- "--socket $OL_SOCK " 2>/dev/null; ol_cleanup' EXIT
 piv_init
 
 PROBE="$top_builddir/tests/integration/pcsc-probe"

@@ -62,6 +62,7 @@ struct fx {
 	int nseen;            /* requests of the scripted command seen */
 	int busy_left;        /* CHANNEL_BUSY answers still to give, -1: all */
 	int invalid_left;     /* INVALID_CHANNEL answers still to give, -1: all */
+	int mute_after_cancel; /* h_keepalive_forever: no answer to CANCEL */
 	int corrupt;          /* h_bad_seq: 1 skip SEQ 0, 2 repeat SEQ 0 */
 	uint8_t ka_status;    /* h_keepalive_forever: status to send */
 	int wrong_cid;        /* requests on a channel we did not allocate */
@@ -532,6 +533,10 @@ h_keepalive_forever(struct fake_dev *dev, const struct fake_req *req,
 	if (req->cmd == CTAPHID_PING && fx->nseen++ == 0) {
 		fx->ka_result = fake_keepalives(dev, req->cid, fx->ka_status,
 		    20, -1);
+		/* the cancelled request is answered (CTAP 2.1: KEEPALIVE_
+		 * CANCEL), unless this device never does */
+		if (fx->ka_result == 1 && !fx->mute_after_cancel)
+			fake_send_error(dev, req->cid, 0x2d);
 		return;
 	}
 	std_reply(fx, dev, req);
@@ -579,6 +584,31 @@ test_processing_user_timeout(void **state)
 	user_timeout_case(*state, CTAPHID_STATUS_PROCESSING);
 }
 
+/* A device that never answers the request it was told to cancel: its
+ * answer may still come, on the next request.  The channel is given up
+ * (the session with it) until a new INIT. */
+static void
+test_cancel_unanswered_gives_up_channel(void **state)
+{
+	struct fx *fx = *state;
+	size_t resp_len;
+	int same;
+
+	fx->ka_status = CTAPHID_STATUS_UPNEEDED;
+	fx->mute_after_cancel = 1;
+	fx_start(fx, h_keepalive_forever, 300, BUSY_MS, REPLY_MS);
+	assert_int_equal(ping(fx, 30, 30, &resp_len, &same),
+	    OL_ERR_USER_TIMEOUT);
+	assert_true(ol_ctap_session_lost(fx->ctap));
+	assert_int_equal(ping(fx, 30, 30, &resp_len, &same),
+	    OL_ERR_SESSION_LOST);
+	assert_int_equal(ol_ctap_init(fx->ctap), OL_OK);
+	assert_false(ol_ctap_session_lost(fx->ctap));
+	assert_ping_ok(fx, 30);
+	fx_check_end(fx);
+	assert_int_equal(fake_dev_ncmd(fx->dev, CTAPHID_PING), 2);
+}
+
 /* The device asks for a touch on the first two PINGs and never gets one. */
 static void
 h_upneeded_twice(struct fake_dev *dev, const struct fake_req *req, void *arg)
@@ -589,6 +619,8 @@ h_upneeded_twice(struct fake_dev *dev, const struct fake_req *req, void *arg)
 	if (req->cmd == CTAPHID_PING && fx->nseen++ < 2) {
 		fx->ka_result = fake_keepalives(dev, req->cid,
 		    CTAPHID_STATUS_UPNEEDED, 20, -1);
+		if (fx->ka_result == 1)
+			fake_send_error(dev, req->cid, 0x2d);
 		return;
 	}
 	std_reply(fx, dev, req);
@@ -1180,6 +1212,7 @@ main(void)
 		FX_TEST(test_no_answer_timeout),
 		FX_TEST(test_foreign_chatter_timeout),
 		FX_TEST(test_init_no_answer_timeout),
+		FX_TEST(test_cancel_unanswered_gives_up_channel),
 		FX_TEST(test_invalid_channel_session_lost),
 		FX_TEST(test_invalid_channel_never_replayed),
 		FX_TEST(test_device_error),

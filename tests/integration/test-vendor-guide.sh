@@ -512,7 +512,10 @@ pcscd_plist_only() {
 	ol_stop_pid "$OL_PCSCD_PID"
 	cat "$OL_W/pcscd.log" >>"$OL_W/pcscd-earlier.log" 2>/dev/null
 	rm -f /run/pcscd/pcscd.comm
-	env -u IFDOPENLOOP_ifdLogLevel pcscd -f -d -c "$OL_W/reader.conf.d" >"$OL_W/pcscd.log" 2>&1 &
+	# (the sanitizer runtimes as ol_start_pcscd preloads them: the
+	# sanitized driver cannot load without them)
+	env -u IFDOPENLOOP_ifdLogLevel LD_PRELOAD="${OL_PCSCD_PRELOAD:-}" \
+		pcscd -f -d -c "$OL_W/reader.conf.d" >"$OL_W/pcscd.log" 2>&1 &
 	OL_PCSCD_PID=$!
 	OL_PIDS="$OL_PIDS $OL_PCSCD_PID"
 	for _i in $(seq 50); do opensc-tool -l 2>/dev/null | grep -q Openloop && return 0; sleep 0.1; done

@@ -8,6 +8,7 @@
 
 #include "ol_err.h"
 #include "ol_log.h"
+#include "iso7816.h"
 #include "pinpad.h"
 
 /* PIV's application PIN, the only reference the device verifies itself */
@@ -108,18 +109,18 @@ log_failure(uint16_t sw)
 	case OL_PAD_SW_CANCELLED:
 		ol_log(OL_LOG_INFO, "PIN pad: cancelled on the device");
 		break;
-	case 0x6983:
+	case ISO_SW_AUTH_BLOCKED:
 		ol_log(OL_LOG_CRITICAL, "PIN pad: the PIN is blocked; unblock "
 		    "it with the PUK or clear it on the device");
 		break;
-	case 0x6d00:
-	case 0x6e00:
+	case ISO_SW_INS_NOT_SUPPORTED:
+	case ISO_SW_CLA_NOT_SUPPORTED:
 		ol_log(OL_LOG_CRITICAL, "PIN pad: the device cannot verify "
 		    "on its screen (SW %04X); update its firmware, or use "
 		    "the PIN mode (opensc-pin-mode.conf)", (unsigned)sw);
 		break;
 	default:
-		if ((sw & 0xfff0) == 0x63c0)
+		if ((sw & 0xfff0) == ISO_SW_VERIFY_FAIL)
 			ol_log(OL_LOG_INFO, "PIN pad: wrong PIN entered on the "
 			    "device, %u tries left", (unsigned)(sw & 0x0f));
 		else
@@ -136,7 +137,7 @@ ol_pad_answer(struct ol_pad *pad, int err, uint16_t sw,
 	memset(next, 0, sizeof(*next));
 	switch (pad->state) {
 	case PAD_VERIFYING:
-		if (err == OL_OK && sw == 0x9000) {
+		if (err == OL_OK && sw == ISO_SW_OK) {
 			ol_log(OL_LOG_INFO, "PIN pad: verified on the device; "
 			    "each private-key operation asks for a touch");
 			return pad_done(pad, OL_OK, sw);
@@ -152,7 +153,7 @@ ol_pad_answer(struct ol_pad *pad, int err, uint16_t sw,
 			log_failure(sw);
 		return logout_next(pad, err, err == OL_OK ? sw : 0, next);
 	case PAD_LOGGING_OUT:
-		if (err != OL_OK || sw != 0x9000) {
+		if (err != OL_OK || sw != ISO_SW_OK) {
 			/* a PIN verified earlier may still be valid */
 			pad->logout_refused = 1;
 			ol_log(OL_LOG_CRITICAL, "PIN pad: the device refused "

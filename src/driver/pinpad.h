@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iso7816.h"
+
 /* PIN_VERIFY_STRUCTURE up to and including ulDataLength */
 #define OL_PIN_VERIFY_HEADER 19
 
@@ -53,9 +55,9 @@ int ol_pinpad_parse_verify(const uint8_t *buf, size_t len,
  * verified PIN (an earlier blind one included) while the application
  * believes its login failed.
  */
-#define OL_PAD_SW_TIMEOUT    0x6400 /* part 10: no entry in time */
-#define OL_PAD_SW_CANCELLED  0x6401 /* part 10: the user cancelled */
-#define OL_PAD_SW_WRONG_P1P2 0x6a86
+#define OL_PAD_SW_TIMEOUT    ISO_SW_PINPAD_TIMEOUT   /* no entry in time */
+#define OL_PAD_SW_CANCELLED  ISO_SW_PINPAD_CANCELLED /* the user cancelled */
+#define OL_PAD_SW_WRONG_P1P2 ISO_SW_INCORRECT_P1P2
 
 struct ol_pad_step {
 	uint8_t apdu[4];

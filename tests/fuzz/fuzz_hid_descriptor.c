@@ -1,4 +1,4 @@
-/* Fuzz target: HID report descriptors (src/driver/hid_descriptor.c).
+/* Fuzz target: HID report descriptors (src/common/hid_descriptor.c).
  * The input is copied to a buffer of exactly its size so that an
  * over-read is caught by ASan (and by libFuzzer's own build). */
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the PIV applet (src/sim/piv_applet.c, tlv.c, the card's
+ * Fuzz target: the PIV applet (src/sim/piv/piv_applet.c, tlv.c, the card's
  * chaining and GET RESPONSE) fed with sequences of APDUs, the way a host
  * talks to it: after SELECT, and optionally with the PIN verified and the
  * management key authenticated, so that the fuzzer reaches the commands

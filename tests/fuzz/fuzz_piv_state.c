@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the PIV state file decoder (src/sim/piv_state.c).
+ * Fuzz target: the PIV state file decoder (src/sim/piv/piv_state.c).
  *
  * Whatever the input: a refused file leaves exactly a fresh state; an
  * accepted one encodes again, and that encoding decodes to the same state

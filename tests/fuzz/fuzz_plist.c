@@ -1,4 +1,4 @@
-/* Fuzz target: the Info.plist reader (src/driver/plist.c). */
+/* Fuzz target: the Info.plist reader (src/common/plist.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Fuzz target: the simulated card's APDU parser and dispatcher
- * (src/sim/sim_card.c): every command APDU a host may send. */
+ * (src/sim/piv/sim_card.c): every command APDU a host may send. */
 #include <stdint.h>
 #include <stdlib.h>
 

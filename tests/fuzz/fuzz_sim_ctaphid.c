@@ -1,6 +1,6 @@
 /*
  * Fuzz target: the simulator's device-side CTAPHID state machine
- * (src/sim/sim_ctaphid.c) fed with arbitrary output reports from hosts,
+ * (src/sim/device/sim_ctaphid.c) fed with arbitrary output reports from hosts,
  * interleaved with the passing of time.  Every emitted input report must
  * parse as a CTAPHID packet.
  */

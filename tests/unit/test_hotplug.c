@@ -1,7 +1,7 @@
 /*
  * ifd-openloop: tests of the sysfs walk from pcscd's USB names to hidraw
  * nodes (src/driver/hotplug.c) and of the HID report descriptor parser
- * (src/driver/hid_descriptor.c), against fake sysfs trees built in a
+ * (src/common/hid_descriptor.c), against fake sysfs trees built in a
  * temporary directory.
  */
 #ifdef HAVE_CONFIG_H

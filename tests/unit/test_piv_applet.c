@@ -1,5 +1,5 @@
 /*
- * ifd-openloop: the simulated PIV applet (src/sim/piv_applet.c) through
+ * ifd-openloop: the simulated PIV applet (src/sim/piv/piv_applet.c) through
  * the card's APDU interface (sim_card_apdu), with real cryptography: keys
  * the card generates are checked by OpenSSL against the public keys it
  * returned, the management-key exchanges are computed here with OpenSSL's

@@ -1,6 +1,6 @@
 /*
  * ifd-openloop: tests of the PIV applet's persistent state
- * (src/sim/piv_state.c): the fresh device, the state file's format and
+ * (src/sim/piv/piv_state.c): the fresh device, the state file's format and
  * its limits, and atomic saving.
  *
  * Files are built here byte by byte (struct file below), not with the

@@ -1,5 +1,5 @@
 /*
- * ifd-openloop: tests of the Info.plist reader (src/driver/plist.c), which
+ * ifd-openloop: tests of the Info.plist reader (src/common/plist.c), which
  * must read a file the way pcscd's tokenparser does, and of the bundle's
  * generated Info.plist (BUILT_INFO_PLIST, set by Makefile.am).
  */

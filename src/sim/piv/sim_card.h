@@ -20,59 +20,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apdu.h"
+#include "iso7816.h"
+#include "sim_ctaphid.h"
+#include "sim_touch.h"
+
 struct piv_state;
-
-/* Processing and user-presence equal the CTAPHID keepalive status codes
- * on purpose: the transport copies them into KEEPALIVE packets. */
-enum sim_card_status {
-	SIM_CARD_IDLE = 0,
-	SIM_CARD_PROCESSING = 1,
-	SIM_CARD_UPNEEDED = 2,
-};
-
-#define SIM_SW_OK                 0x9000
-#define SIM_SW_PINPAD_CANCELLED   0x6401 /* PC/SC part 10: user cancelled */
-#define SIM_SW_BYTES_REMAINING    0x6100 /* | bytes left, 00 = 256 or more */
-#define SIM_SW_VERIFY_FAIL        0x63c0 /* | tries left */
-#define SIM_SW_MEMORY_FAILURE     0x6581
-#define SIM_SW_WRONG_LENGTH       0x6700
-#define SIM_SW_CHAINING_UNSUPP    0x6884
-#define SIM_SW_SECURITY_STATUS    0x6982 /* also: cancelled by the host */
-#define SIM_SW_AUTH_BLOCKED       0x6983
-#define SIM_SW_CONDITIONS         0x6985
-#define SIM_SW_WRONG_DATA         0x6a80
-#define SIM_SW_FUNC_NOT_SUPPORTED 0x6a81
-#define SIM_SW_FILE_NOT_FOUND     0x6a82
-#define SIM_SW_NOT_ENOUGH_MEMORY  0x6a84
-#define SIM_SW_INCORRECT_P1P2     0x6a86
-#define SIM_SW_REF_NOT_FOUND      0x6a88
-#define SIM_SW_INS_NOT_SUPPORTED  0x6d00
-#define SIM_SW_CLA_NOT_SUPPORTED  0x6e00
-#define SIM_SW_UNKNOWN            0x6f00
-
-#define SIM_CLA_CHAINING 0x10
 
 #define SIM_CHAIN_MAX  8192  /* command data a chain may accumulate */
 #define SIM_RESP_MAX   8192  /* response data an applet may produce */
 #define SIM_DEFAULT_SERIAL "OL0000000001"
-
-/* What the simulated user does when the device asks for a touch. */
-enum sim_touch_mode {
-	SIM_TOUCH_APPROVE,   /* at once */
-	SIM_TOUCH_AFTER,     /* approve after touch_ms */
-	SIM_TOUCH_DENY,      /* deny after SIM_TOUCH_DENY_MS (reading the screen) */
-	SIM_TOUCH_NEVER,     /* nobody there: wait until the host cancels */
-};
-
-#define SIM_TOUCH_DEFAULT_MS 500
-#define SIM_TOUCH_DENY_MS    200
-#define SIM_TOUCH_MAX_MS     600000
-
-enum sim_touch_result {
-	SIM_TOUCH_APPROVED,
-	SIM_TOUCH_DENIED,
-	SIM_TOUCH_CANCELLED,  /* sim_card_cancel() during the wait */
-};
 
 struct sim_card_config {
 	enum sim_touch_mode touch;
@@ -84,27 +41,6 @@ struct sim_card_config {
 	 * nowhere (the state lives as long as the card) */
 	const char *piv_state_path;
 };
-
-/* Where an applet writes response data; the card sends it in pieces. */
-struct sim_resp {
-	uint8_t *buf;
-	size_t cap;
-	size_t len;
-};
-
-/* A parsed command APDU (ISO 7816-4 section 5.1); data points into the
- * caller's buffer. */
-struct sim_apdu {
-	uint8_t cla, ins, p1, p2;
-	const uint8_t *data;
-	size_t lc;       /* Nc: 0 when there is no command data */
-	size_t ne;       /* Ne: 0 when there is no Le field, else 1..65536 */
-	int extended;    /* length fields were extended (3 or 2 bytes) */
-};
-
-/* OL_OK, or OL_ERR_PROTOCOL when len matches none of the seven cases
- * (the card answers that with 6700). */
-int sim_apdu_parse(const uint8_t *buf, size_t len, struct sim_apdu *apdu);
 
 typedef struct sim_card sim_card_t;
 
@@ -149,22 +85,6 @@ void sim_card_arm(sim_card_t *card);
  * sim_card_cancel() is called.
  */
 enum sim_touch_result sim_card_wait_touch(sim_card_t *card);
-
-/*
- * What the CTAPHID layer needs from a card.  sim_card_ops wraps the
- * functions above (card = sim_card_t *); tests substitute a fake card,
- * e.g. one that waits for a touch.
- */
-struct sim_card_ops {
-	int (*apdu)(void *card, const uint8_t *capdu, size_t capdu_len,
-	    uint8_t *rapdu, size_t rapdu_cap, size_t *rapdu_len);
-	enum sim_card_status (*status)(void *card);
-	void (*cancel)(void *card);
-	void (*arm)(void *card);
-	/* optional (NULL: none): a new session begins, see sim_card_reset();
-	 * called before the first APDU of a channel, never while one runs */
-	void (*reset)(void *card);
-};
 
 extern const struct sim_card_ops sim_card_ops;
 

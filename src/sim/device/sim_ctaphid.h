@@ -20,7 +20,6 @@
 #include <stdint.h>
 
 #include "ctaphid.h"
-#include "sim_card.h"
 
 #define SIM_FW_MAJOR 0   /* the vendor guide describes firmware 0.91.0 */
 #define SIM_FW_MINOR 91
@@ -33,6 +32,31 @@
 /* Called with every input report, in the order the device sends them. */
 typedef void sim_ctaphid_emit_t(void *arg,
     const uint8_t report[CTAPHID_REPORT_LEN]);
+
+/* Processing and user-presence equal the CTAPHID keepalive status codes
+ * on purpose: the transport copies them into KEEPALIVE packets. */
+enum sim_card_status {
+	SIM_CARD_IDLE = 0,
+	SIM_CARD_PROCESSING = 1,
+	SIM_CARD_UPNEEDED = 2,
+};
+
+/*
+ * What the CTAPHID layer needs from a card.  The simulator's card
+ * (piv/sim_card.c, sim_card_ops) implements it; tests substitute a fake
+ * card, e.g. one that waits for a touch.  Defined here so that the
+ * device core depends on no application.
+ */
+struct sim_card_ops {
+	int (*apdu)(void *card, const uint8_t *capdu, size_t capdu_len,
+	    uint8_t *rapdu, size_t rapdu_cap, size_t *rapdu_len);
+	enum sim_card_status (*status)(void *card);
+	void (*cancel)(void *card);
+	void (*arm)(void *card);
+	/* optional (NULL: none): a new session begins, see sim_card_reset();
+	 * called before the first APDU of a channel, never while one runs */
+	void (*reset)(void *card);
+};
 
 struct sim_ctaphid_opts {
 	const struct sim_card_ops *card_ops;

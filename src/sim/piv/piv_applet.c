@@ -21,7 +21,6 @@
 #include "piv_applet.h"
 #include "piv_crypto.h"
 #include "piv_state.h"
-#include "sim_card.h"
 #include "tlv.h"
 
 #define INS_VERIFY        0x20
@@ -86,7 +85,7 @@ enum pin_status {
 };
 
 struct piv_applet {
-	sim_card_t *card;
+	struct sim_touch_port touch;   /* the user, through the card */
 	char *path;               /* --state FILE, or NULL */
 	/* the session: reset by piv_applet_reset() */
 	enum pin_status pin;
@@ -110,7 +109,7 @@ chal_clear(struct piv_applet *a)
 }
 
 int
-piv_applet_new(sim_card_t *card, const struct piv_state *st,
+piv_applet_new(const struct sim_touch_port *touch, const struct piv_state *st,
     const char *state_path, piv_applet_t **out)
 {
 	struct piv_applet *a;
@@ -119,7 +118,7 @@ piv_applet_new(sim_card_t *card, const struct piv_state *st,
 	if (out == NULL)
 		return OL_ERR_ARG;
 	*out = NULL;
-	if (card == NULL || st == NULL)
+	if (touch == NULL || touch->wait == NULL || st == NULL)
 		return OL_ERR_ARG;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return OL_ERR_NOMEM;
@@ -127,7 +126,7 @@ piv_applet_new(sim_card_t *card, const struct piv_state *st,
 		free(a);
 		return OL_ERR_NOMEM;
 	}
-	a->card = card;
+	a->touch = *touch;
 	memcpy(&a->st, st, sizeof(a->st));
 	/* slot i is always slot_ids[i], whatever a state file says */
 	for (i = 0; i < PIV_KEY_SLOTS; i++)
@@ -186,7 +185,7 @@ commit(struct piv_applet *a)
 static uint16_t
 commit_sw(struct piv_applet *a, uint16_t sw)
 {
-	return commit(a) ? sw : SIM_SW_MEMORY_FAILURE;
+	return commit(a) ? sw : ISO_SW_MEMORY_FAILURE;
 }
 
 static void
@@ -210,11 +209,11 @@ piv_applet_select(piv_applet_t *a, const struct sim_apdu *apdu,
 	size_t apt, alloc, ac;
 
 	if (a == NULL || apdu == NULL || resp == NULL)
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	chal_clear(a);
 	/* P2 0C: no response data wanted */
 	if ((apdu->p2 & 0x0c) == 0x0c)
-		return SIM_SW_OK;
+		return ISO_SW_OK;
 	/* SP 800-73-4 part 2, table 3: the application property template */
 	resp_writer(resp, &w);
 	apt = tlv_open(&w, 0x61);
@@ -235,9 +234,9 @@ piv_applet_select(piv_applet_t *a, const struct sim_apdu *apdu,
 	tlv_close(&w, ac);
 	tlv_close(&w, apt);
 	if (w.overflow)
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	resp_put(resp, &w);
-	return SIM_SW_OK;
+	return ISO_SW_OK;
 }
 
 /* --- data objects ------------------------------------------------------ */
@@ -424,27 +423,27 @@ cmd_get_data(struct piv_applet *a, const struct sim_apdu *apdu,
 	size_t used, m;
 
 	if (apdu->p1 != 0x3f || apdu->p2 != 0xff)
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	if (tlv_parse(apdu->data, apdu->lc, &t, &used) != OL_OK ||
 	    used != apdu->lc || object_tag(&t, &tag) != 0)
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	resp_writer(resp, &w);
 	if (tag == TAG_DISCOVERY) {
 		build_discovery(&w);
 		goto done;
 	}
 	if (object_needs_pin(tag) && a->pin == PIN_NOT_VERIFIED)
-		return SIM_SW_SECURITY_STATUS;
+		return ISO_SW_SECURITY_STATUS;
 	o = object_find(a, tag);
 	if (o != NULL && o->len > 0) {
 		if (o->len > PIV_OBJECT_MAX)
-			return SIM_SW_UNKNOWN; /* a state file lied */
+			return ISO_SW_UNKNOWN; /* a state file lied */
 		tlv_put(&w, TAG_OBJ_DATA, o->data, o->len);
 		goto done;
 	}
 	/* an empty stored object is a deleted one, built-ins included */
 	if (o != NULL || !object_builtin(tag))
-		return SIM_SW_FILE_NOT_FOUND;
+		return ISO_SW_FILE_NOT_FOUND;
 	m = tlv_open(&w, TAG_OBJ_DATA);
 	if (tag == TAG_CHUID)
 		build_chuid(a, &w);
@@ -453,9 +452,9 @@ cmd_get_data(struct piv_applet *a, const struct sim_apdu *apdu,
 	tlv_close(&w, m);
 done:
 	if (w.overflow)
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	resp_put(resp, &w);
-	return SIM_SW_OK;
+	return ISO_SW_OK;
 }
 
 static uint16_t
@@ -467,30 +466,30 @@ cmd_put_data(struct piv_applet *a, const struct sim_apdu *apdu)
 	size_t used, used2, i;
 
 	if (apdu->p1 != 0x3f || apdu->p2 != 0xff)
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	if (!a->mgm_ok)
-		return SIM_SW_SECURITY_STATUS;
+		return ISO_SW_SECURITY_STATUS;
 	if (tlv_parse(apdu->data, apdu->lc, &t, &used) != OL_OK ||
 	    object_tag(&t, &tag) != 0)
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	if (tag == TAG_DISCOVERY || tag == TAG_BIT_GROUP)
-		return SIM_SW_FUNC_NOT_SUPPORTED; /* fixed by the device */
+		return ISO_SW_FUNC_NOT_SUPPORTED; /* fixed by the device */
 	if (!object_writable(tag))
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	if (tlv_parse(apdu->data + used, apdu->lc - used, &content,
 	    &used2) != OL_OK || content.tag != TAG_OBJ_DATA ||
 	    used + used2 != apdu->lc)
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	if (content.len > PIV_OBJECT_MAX)
-		return SIM_SW_NOT_ENOUGH_MEMORY;
+		return ISO_SW_NOT_ENOUGH_MEMORY;
 	if ((o = object_find(a, tag)) == NULL) {
 		if (content.len == 0 && !object_builtin(tag))
-			return SIM_SW_OK; /* deleting what is not there */
+			return ISO_SW_OK; /* deleting what is not there */
 		for (i = 0; i < PIV_OBJECTS_MAX && o == NULL; i++)
 			if (a->st.objects[i].tag == 0)
 				o = &a->st.objects[i];
 		if (o == NULL)
-			return SIM_SW_NOT_ENOUGH_MEMORY;
+			return ISO_SW_NOT_ENOUGH_MEMORY;
 	}
 	explicit_bzero(o->data, sizeof(o->data));
 	o->tag = tag;
@@ -502,7 +501,7 @@ cmd_put_data(struct piv_applet *a, const struct sim_apdu *apdu)
 		o->tag = 0;
 	ol_log(OL_LOG_INFO, "PIV: object %06X %s (%zu bytes)", (unsigned)tag,
 	    content.len > 0 ? "written" : "deleted", content.len);
-	return commit_sw(a, SIM_SW_OK);
+	return commit_sw(a, ISO_SW_OK);
 }
 
 /* --- PIN and PUK ------------------------------------------------------- */
@@ -542,14 +541,14 @@ piv_pin_format(const char *text, uint8_t out[PIV_PIN_MAX])
 static uint16_t
 tries_left_sw(uint8_t tries)
 {
-	return (uint16_t)(SIM_SW_VERIFY_FAIL | (tries > 15 ? 15 : tries));
+	return (uint16_t)(ISO_SW_VERIFY_FAIL | (tries > 15 ? 15 : tries));
 }
 
 /* A status query: 63Cx, or 6983 once blocked. */
 static uint16_t
 tries_sw(uint8_t tries)
 {
-	return tries == 0 ? SIM_SW_AUTH_BLOCKED : tries_left_sw(tries);
+	return tries == 0 ? ISO_SW_AUTH_BLOCKED : tries_left_sw(tries);
 }
 
 /*
@@ -565,7 +564,7 @@ check_ref(const uint8_t *presented, const uint8_t ref[PIV_PIN_MAX],
 {
 	if (piv_crypto_equal(presented, ref, PIV_PIN_MAX)) {
 		*tries = max;
-		return SIM_SW_OK;
+		return ISO_SW_OK;
 	}
 	if (*tries > 0)
 		(*tries)--;
@@ -577,13 +576,13 @@ static uint16_t
 pin_ref_ok(const struct piv_applet *a, uint8_t ref)
 {
 	if (ref == REF_PIN)
-		return a->st.pin_set ? SIM_SW_OK : SIM_SW_REF_NOT_FOUND;
+		return a->st.pin_set ? ISO_SW_OK : ISO_SW_REF_NOT_FOUND;
 	if (ref == REF_PUK)
-		return SIM_SW_OK;
+		return ISO_SW_OK;
 	/* no global PIN, no OCC, no pairing code on this device */
 	if (ref == REF_GLOBAL_PIN || (ref >= 0x96 && ref <= 0x98))
-		return SIM_SW_REF_NOT_FOUND;
-	return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_REF_NOT_FOUND;
+	return ISO_SW_INCORRECT_P1P2;
 }
 
 static void
@@ -602,43 +601,43 @@ cmd_verify(struct piv_applet *a, const struct sim_apdu *apdu)
 	if (apdu->p1 == 0xff) {
 		/* logout: also on a device without a PIN, nothing to undo */
 		if (apdu->lc != 0)
-			return SIM_SW_WRONG_DATA;
+			return ISO_SW_WRONG_DATA;
 		if (apdu->p2 != REF_PIN)
-			return SIM_SW_INCORRECT_P1P2;
+			return ISO_SW_INCORRECT_P1P2;
 		pin_forget(a);
-		return SIM_SW_OK;
+		return ISO_SW_OK;
 	}
 	if (apdu->p1 != 0x00)
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	/* a status query after a verification on the device: verified,
 	 * also on a device that has no PIN to type */
 	if (apdu->p2 == REF_PIN && apdu->lc == 0 &&
 	    a->pin == PIN_VERIFIED_ON_DEVICE)
-		return SIM_SW_OK;
-	if ((sw = pin_ref_ok(a, apdu->p2)) != SIM_SW_OK)
+		return ISO_SW_OK;
+	if ((sw = pin_ref_ok(a, apdu->p2)) != ISO_SW_OK)
 		return sw;
 	if (apdu->p2 == REF_PUK) {
 		/* the PUK is only presented with RESET RETRY COUNTER and
 		 * CHANGE REFERENCE DATA; a status query shows its tries */
 		if (apdu->lc != 0)
-			return SIM_SW_WRONG_DATA;
+			return ISO_SW_WRONG_DATA;
 		return tries_sw(a->st.puk_tries);
 	}
 	if (apdu->lc == 0) {
 		if (a->pin != PIN_NOT_VERIFIED)
-			return SIM_SW_OK;
+			return ISO_SW_OK;
 		return tries_sw(a->st.pin_tries);
 	}
 	if (apdu->lc != PIV_PIN_MAX)
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	if (a->st.pin_tries == 0)
-		return SIM_SW_AUTH_BLOCKED;
+		return ISO_SW_AUTH_BLOCKED;
 	if (!piv_pin_valid(apdu->data))
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	before = a->st.pin_tries;
 	sw = check_ref(apdu->data, a->st.pin, &a->st.pin_tries,
 	    PIV_PIN_TRIES);
-	if (sw != SIM_SW_OK) {
+	if (sw != ISO_SW_OK) {
 		pin_forget(a);
 		ol_log(OL_LOG_INFO, "PIV: wrong PIN, %u tries left",
 		    (unsigned)a->st.pin_tries);
@@ -647,8 +646,8 @@ cmd_verify(struct piv_applet *a, const struct sim_apdu *apdu)
 	a->pin = PIN_VERIFIED_USB;
 	a->pin_always = 1;
 	if (a->st.pin_tries != before)
-		return commit_sw(a, SIM_SW_OK);
-	return SIM_SW_OK;
+		return commit_sw(a, ISO_SW_OK);
+	return ISO_SW_OK;
 }
 
 /*
@@ -664,9 +663,9 @@ cmd_verify_on_device(struct piv_applet *a, const struct sim_apdu *apdu)
 	int again;
 
 	if (apdu->p1 != 0x00 || apdu->p2 != REF_PIN)
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	if (apdu->lc != 0)
-		return SIM_SW_WRONG_LENGTH;
+		return ISO_SW_WRONG_LENGTH;
 	a->pin_always = 0;
 	/* Like any PIN pad, every verification involves the user: a PIN
 	 * pad's answer never comes at once (Firefox's Protected
@@ -676,21 +675,21 @@ cmd_verify_on_device(struct piv_applet *a, const struct sim_apdu *apdu)
 	again = a->pin == PIN_VERIFIED_ON_DEVICE;
 	a->pin = PIN_NOT_VERIFIED;
 	if (a->st.pin_set && a->st.pin_tries == 0)
-		return SIM_SW_AUTH_BLOCKED;
+		return ISO_SW_AUTH_BLOCKED;
 	ol_log(OL_LOG_INFO, "PIV: waiting for the user to verify on the "
 	    "device (%s)", a->st.pin_set && !again ? "PIN entry" :
 	    "confirmation");
-	switch (sim_card_wait_touch(a->card)) {
+	switch (a->touch.wait(a->touch.ctx)) {
 	case SIM_TOUCH_APPROVED:
 		break;
 	case SIM_TOUCH_DENIED:
 		ol_log(OL_LOG_INFO, "PIV: verification on the device denied");
-		return SIM_SW_PINPAD_CANCELLED;
+		return ISO_SW_PINPAD_CANCELLED;
 	case SIM_TOUCH_CANCELLED:
 	default:
 		ol_log(OL_LOG_INFO, "PIV: verification on the device "
 		    "cancelled by the host");
-		return SIM_SW_PINPAD_CANCELLED;
+		return ISO_SW_PINPAD_CANCELLED;
 	}
 	ol_log(OL_LOG_INFO, "PIV: verified on the device");
 	a->pin = PIN_VERIFIED_ON_DEVICE;
@@ -698,9 +697,9 @@ cmd_verify_on_device(struct piv_applet *a, const struct sim_apdu *apdu)
 	 * by any successful verification */
 	if (a->st.pin_set && a->st.pin_tries != PIV_PIN_TRIES) {
 		a->st.pin_tries = PIV_PIN_TRIES;
-		return commit_sw(a, SIM_SW_OK);
+		return commit_sw(a, ISO_SW_OK);
 	}
-	return SIM_SW_OK;
+	return ISO_SW_OK;
 }
 
 static uint16_t
@@ -711,8 +710,8 @@ cmd_change_ref(struct piv_applet *a, const struct sim_apdu *apdu)
 	uint16_t sw;
 
 	if (apdu->p1 != 0x00)
-		return SIM_SW_INCORRECT_P1P2;
-	if ((sw = pin_ref_ok(a, apdu->p2)) != SIM_SW_OK)
+		return ISO_SW_INCORRECT_P1P2;
+	if ((sw = pin_ref_ok(a, apdu->p2)) != ISO_SW_OK)
 		return sw;
 	if (apdu->p2 == REF_PIN) {
 		ref = a->st.pin;
@@ -726,14 +725,14 @@ cmd_change_ref(struct piv_applet *a, const struct sim_apdu *apdu)
 		name = "PUK";
 	}
 	if (apdu->lc != 2 * PIV_PIN_MAX)
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	if (*tries == 0)
-		return SIM_SW_AUTH_BLOCKED;
+		return ISO_SW_AUTH_BLOCKED;
 	if (!piv_pin_valid(apdu->data) ||
 	    !piv_pin_valid(apdu->data + PIV_PIN_MAX))
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	sw = check_ref(apdu->data, ref, tries, max);
-	if (sw != SIM_SW_OK) {
+	if (sw != ISO_SW_OK) {
 		if (apdu->p2 == REF_PIN)
 			pin_forget(a);
 		ol_log(OL_LOG_INFO, "PIV: wrong %s, %u tries left", name,
@@ -744,7 +743,7 @@ cmd_change_ref(struct piv_applet *a, const struct sim_apdu *apdu)
 	if (apdu->p2 == REF_PIN)
 		a->pin = PIN_VERIFIED_USB;
 	ol_log(OL_LOG_INFO, "PIV: %s changed", name);
-	return commit_sw(a, SIM_SW_OK);
+	return commit_sw(a, ISO_SW_OK);
 }
 
 static uint16_t
@@ -754,20 +753,20 @@ cmd_reset_retry(struct piv_applet *a, const struct sim_apdu *apdu)
 	uint16_t sw;
 
 	if (apdu->p1 != 0x00)
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	if (apdu->p2 != REF_PIN)
-		return apdu->p2 == REF_GLOBAL_PIN ? SIM_SW_REF_NOT_FOUND :
-		    SIM_SW_INCORRECT_P1P2;
+		return apdu->p2 == REF_GLOBAL_PIN ? ISO_SW_REF_NOT_FOUND :
+		    ISO_SW_INCORRECT_P1P2;
 	if (apdu->lc != 2 * PIV_PIN_MAX)
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	if (a->st.puk_tries == 0)
-		return SIM_SW_AUTH_BLOCKED;
+		return ISO_SW_AUTH_BLOCKED;
 	if (!piv_pin_valid(apdu->data) ||
 	    !piv_pin_valid(apdu->data + PIV_PIN_MAX))
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	sw = check_ref(apdu->data, a->st.puk, &a->st.puk_tries,
 	    PIV_PUK_TRIES);
-	if (sw != SIM_SW_OK) {
+	if (sw != ISO_SW_OK) {
 		ol_log(OL_LOG_INFO, "PIV: wrong PUK, %u tries left",
 		    (unsigned)a->st.puk_tries);
 		return commit_sw(a, sw);
@@ -779,7 +778,7 @@ cmd_reset_retry(struct piv_applet *a, const struct sim_apdu *apdu)
 	pin_forget(a);
 	ol_log(OL_LOG_INFO, first ? "PIV: first PIN set with the PUK" :
 	    "PIV: PIN reset with the PUK");
-	return commit_sw(a, SIM_SW_OK);
+	return commit_sw(a, ISO_SW_OK);
 }
 
 /* --- the management key (9B) ------------------------------------------- */
@@ -856,12 +855,12 @@ mgm_challenge(struct piv_applet *a, enum challenge kind, uint8_t tag,
 
 	chal_clear(a);
 	if (piv_crypto_random(a->chal_val, bs) != OL_OK)
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	if (kind == CHAL_MUTUAL) {
 		if (piv_crypto_block(a->st.mgm_alg, a->st.mgm_key,
 		    a->st.mgm_len, 1, a->chal_val, out, bs) != OL_OK) {
 			chal_clear(a);
-			return SIM_SW_UNKNOWN;
+			return ISO_SW_UNKNOWN;
 		}
 	} else {
 		memcpy(out, a->chal_val, bs);
@@ -874,9 +873,9 @@ mgm_challenge(struct piv_applet *a, enum challenge kind, uint8_t tag,
 	tlv_close(&w, m);
 	explicit_bzero(out, sizeof(out));
 	if (w.overflow)
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	resp_put(resp, &w);
-	return SIM_SW_OK;
+	return ISO_SW_OK;
 }
 
 /* External authentication, step 2: the host encrypted our challenge. */
@@ -888,16 +887,16 @@ mgm_external(struct piv_applet *a, const struct tlv *response)
 
 	if (a->chal != CHAL_EXTERNAL) {
 		chal_clear(a);
-		return SIM_SW_SECURITY_STATUS; /* no challenge was asked for */
+		return ISO_SW_SECURITY_STATUS; /* no challenge was asked for */
 	}
 	if (response->len != a->chal_len) {
 		chal_clear(a);
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	}
 	if (piv_crypto_block(a->st.mgm_alg, a->st.mgm_key, a->st.mgm_len, 1,
 	    a->chal_val, expect, a->chal_len) != OL_OK) {
 		chal_clear(a);
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	}
 	ok = piv_crypto_equal(expect, response->val, a->chal_len);
 	explicit_bzero(expect, sizeof(expect));
@@ -905,7 +904,7 @@ mgm_external(struct piv_applet *a, const struct tlv *response)
 	a->mgm_ok = ok;
 	ol_log(OL_LOG_INFO, ok ? "PIV: management key authenticated" :
 	    "PIV: management key authentication failed");
-	return ok ? SIM_SW_OK : SIM_SW_SECURITY_STATUS;
+	return ok ? ISO_SW_OK : ISO_SW_SECURITY_STATUS;
 }
 
 /* Mutual authentication, step 2: the host decrypted our witness and
@@ -921,11 +920,11 @@ mgm_mutual(struct piv_applet *a, const struct dyn_auth *d,
 
 	if (a->chal != CHAL_MUTUAL) {
 		chal_clear(a);
-		return SIM_SW_SECURITY_STATUS;
+		return ISO_SW_SECURITY_STATUS;
 	}
 	if (d->witness->len != bs || d->challenge->len != bs) {
 		chal_clear(a);
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	}
 	ok = piv_crypto_equal(a->chal_val, d->witness->val, bs);
 	chal_clear(a);
@@ -933,22 +932,22 @@ mgm_mutual(struct piv_applet *a, const struct dyn_auth *d,
 	if (!ok) {
 		ol_log(OL_LOG_INFO, "PIV: management key authentication "
 		    "failed");
-		return SIM_SW_SECURITY_STATUS;
+		return ISO_SW_SECURITY_STATUS;
 	}
 	if (piv_crypto_block(a->st.mgm_alg, a->st.mgm_key, a->st.mgm_len, 1,
 	    d->challenge->val, out, bs) != OL_OK)
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	resp_writer(resp, &w);
 	m = tlv_open(&w, TAG_DYN_AUTH);
 	tlv_put(&w, TAG_RESPONSE, out, bs);
 	tlv_close(&w, m);
 	explicit_bzero(out, sizeof(out));
 	if (w.overflow)
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	resp_put(resp, &w);
 	a->mgm_ok = 1;
 	ol_log(OL_LOG_INFO, "PIV: management key authenticated (mutual)");
-	return SIM_SW_OK;
+	return ISO_SW_OK;
 }
 
 static uint16_t
@@ -960,7 +959,7 @@ ga_management(struct piv_applet *a, const struct sim_apdu *apdu,
 
 	if (!mgm_alg_matches(a, apdu->p1)) {
 		chal_clear(a);
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	}
 	if (d->exponent != NULL)
 		goto bad;
@@ -979,7 +978,7 @@ ga_management(struct piv_applet *a, const struct sim_apdu *apdu,
 		return mgm_mutual(a, d, resp);
 bad:
 	chal_clear(a);
-	return SIM_SW_WRONG_DATA;
+	return ISO_SW_WRONG_DATA;
 }
 
 /* --- keys: GENERATE and GENERAL AUTHENTICATE ---------------------------- */
@@ -1020,23 +1019,23 @@ cmd_generate(struct piv_applet *a, const struct sim_apdu *apdu,
 	struct tlv crt, alg;
 	struct tlv_writer w;
 	size_t used, der_len = 0;
-	uint16_t sw = SIM_SW_UNKNOWN;
+	uint16_t sw = ISO_SW_UNKNOWN;
 	uint8_t id;
 
 	if (apdu->p1 != 0x00 || (k = key_slot(a, apdu->p2)) == NULL)
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	if (!a->mgm_ok)
-		return SIM_SW_SECURITY_STATUS;
+		return ISO_SW_SECURITY_STATUS;
 	/* AC { 80 alg [, AA pin policy] [, AB touch policy] }: the policies
 	 * are the vendor guide's fixed ones, whatever the host asks */
 	if (tlv_parse(apdu->data, apdu->lc, &crt, &used) != OL_OK ||
 	    used != apdu->lc || crt.tag != TAG_CRT ||
 	    tlv_find(crt.val, crt.len, TAG_ALG, &alg) != 1 || alg.len != 1)
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	id = alg.val[0];
 	if (!piv_crypto_alg_asymmetric(id) ||
 	    (id == PIV_ALG_RSA2048 && a->st.model != PIV_MODEL_C))
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	if (id == PIV_ALG_RSA2048)
 		ol_log(OL_LOG_INFO, "PIV: generating an RSA-2048 key in %02X",
 		    (unsigned)apdu->p2);
@@ -1055,7 +1054,7 @@ cmd_generate(struct piv_applet *a, const struct sim_apdu *apdu,
 	resp_put(resp, &w);
 	ol_log(OL_LOG_INFO, "PIV: key generated in %02X (%s)",
 	    (unsigned)apdu->p2, piv_crypto_alg_name(id));
-	sw = commit_sw(a, SIM_SW_OK);
+	sw = commit_sw(a, ISO_SW_OK);
 out:
 	explicit_bzero(der, sizeof(der));
 	return sw;
@@ -1074,28 +1073,28 @@ authorize(struct piv_applet *a, uint8_t slot, const char *what)
 {
 	if (a->pin == PIN_VERIFIED_USB) {
 		if (slot != 0x9c)
-			return SIM_SW_OK;
+			return ISO_SW_OK;
 		if (a->pin_always) {
 			a->pin_always = 0;
-			return SIM_SW_OK;
+			return ISO_SW_OK;
 		}
 		ol_log(OL_LOG_INFO, "PIV: 9C needs the PIN verified again "
 		    "before each use");
-		return SIM_SW_SECURITY_STATUS;
+		return ISO_SW_SECURITY_STATUS;
 	}
 	ol_log(OL_LOG_INFO, "PIV: waiting for touch (%s with %02X)", what,
 	    (unsigned)slot);
-	switch (sim_card_wait_touch(a->card)) {
+	switch (a->touch.wait(a->touch.ctx)) {
 	case SIM_TOUCH_APPROVED:
 		ol_log(OL_LOG_INFO, "PIV: touch approved");
-		return SIM_SW_OK;
+		return ISO_SW_OK;
 	case SIM_TOUCH_DENIED:
 		ol_log(OL_LOG_INFO, "PIV: touch denied");
-		return SIM_SW_SECURITY_STATUS;
+		return ISO_SW_SECURITY_STATUS;
 	case SIM_TOUCH_CANCELLED:
 	default:
 		ol_log(OL_LOG_INFO, "PIV: touch wait cancelled by the host");
-		return SIM_SW_SECURITY_STATUS;
+		return ISO_SW_SECURITY_STATUS;
 	}
 }
 
@@ -1107,30 +1106,30 @@ ga_key_input_ok(const struct piv_key *k, uint8_t slot,
 	if (d->response == NULL || d->response->len != 0 ||
 	    d->witness != NULL || (d->challenge == NULL) ==
 	    (d->exponent == NULL))
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	if (d->exponent != NULL) {
 		/* key agreement: the key management key, P-256 */
 		if (k->alg != PIV_ALG_P256 || slot != 0x9d ||
 		    d->exponent->len != PIV_P256_POINT)
-			return SIM_SW_WRONG_DATA;
-		return SIM_SW_OK;
+			return ISO_SW_WRONG_DATA;
+		return ISO_SW_OK;
 	}
 	switch (k->alg) {
 	case PIV_ALG_P256:
 		if (d->challenge->len < 1 ||
 		    d->challenge->len > PIV_ECDSA_HASH_MAX)
-			return SIM_SW_WRONG_DATA;
+			return ISO_SW_WRONG_DATA;
 		break;
 	case PIV_ALG_RSA2048:
 		if (d->challenge->len != PIV_RSA_BYTES)
-			return SIM_SW_WRONG_DATA;
+			return ISO_SW_WRONG_DATA;
 		break;
 	case PIV_ALG_ED25519:
 		break;
 	default:
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	}
-	return SIM_SW_OK;
+	return ISO_SW_OK;
 }
 
 static const char *
@@ -1161,14 +1160,14 @@ ga_key(struct piv_applet *a, const struct sim_apdu *apdu,
 
 	if ((k = key_slot(a, apdu->p2)) == NULL ||
 	    !piv_crypto_alg_asymmetric(apdu->p1))
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	if (k->alg == 0 || k->der_len == 0)
-		return SIM_SW_FILE_NOT_FOUND; /* no key in this slot */
+		return ISO_SW_FILE_NOT_FOUND; /* no key in this slot */
 	if (k->alg != apdu->p1)
-		return SIM_SW_WRONG_DATA;
-	if ((sw = ga_key_input_ok(k, apdu->p2, d)) != SIM_SW_OK)
+		return ISO_SW_WRONG_DATA;
+	if ((sw = ga_key_input_ok(k, apdu->p2, d)) != ISO_SW_OK)
 		return sw;
-	if ((sw = authorize(a, apdu->p2, ga_what(k, d))) != SIM_SW_OK)
+	if ((sw = authorize(a, apdu->p2, ga_what(k, d))) != ISO_SW_OK)
 		return sw;
 	if (d->exponent != NULL) {
 		r = piv_crypto_ecdh(k->der, k->der_len, d->exponent->val,
@@ -1189,10 +1188,10 @@ ga_key(struct piv_applet *a, const struct sim_apdu *apdu,
 	if (r != OL_OK) {
 		explicit_bzero(out, sizeof(out));
 		if (r == OL_ERR_ARG)
-			return SIM_SW_WRONG_DATA;
+			return ISO_SW_WRONG_DATA;
 		ol_log(OL_LOG_CRITICAL, "PIV: %s with %02X failed: %s",
 		    ga_what(k, d), (unsigned)apdu->p2, ol_strerror(r));
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	}
 	resp_writer(resp, &w);
 	m = tlv_open(&w, TAG_DYN_AUTH);
@@ -1200,11 +1199,11 @@ ga_key(struct piv_applet *a, const struct sim_apdu *apdu,
 	tlv_close(&w, m);
 	explicit_bzero(out, sizeof(out));
 	if (w.overflow)
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	resp_put(resp, &w);
 	ol_log(OL_LOG_INFO, "PIV: %s with %02X (%s)", ga_what(k, d),
 	    (unsigned)apdu->p2, piv_crypto_alg_name(k->alg));
-	return SIM_SW_OK;
+	return ISO_SW_OK;
 }
 
 static uint16_t
@@ -1215,13 +1214,13 @@ cmd_general_auth(struct piv_applet *a, const struct sim_apdu *apdu,
 
 	if (!alg_known(apdu->p1)) {
 		chal_clear(a);
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	}
 	if (apdu->p2 != KEY_MGM && key_slot(a, apdu->p2) == NULL)
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	if (parse_dyn_auth(apdu, &d) != 0) {
 		chal_clear(a);
-		return SIM_SW_WRONG_DATA;
+		return ISO_SW_WRONG_DATA;
 	}
 	if (apdu->p2 == KEY_MGM)
 		return ga_management(a, apdu, &d, resp);
@@ -1235,7 +1234,7 @@ piv_applet_process(piv_applet_t *a, const struct sim_apdu *apdu,
     struct sim_resp *resp)
 {
 	if (a == NULL || apdu == NULL || resp == NULL)
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	resp->len = 0;
 	/* a pending 9B challenge is for the very next command only */
 	if (apdu->ins != INS_GENERAL_AUTH || apdu->p2 != KEY_MGM)
@@ -1245,9 +1244,9 @@ piv_applet_process(piv_applet_t *a, const struct sim_apdu *apdu,
 	 * FB, FA) are not here: Openloop is no YubiKey (6D00) */
 	if (apdu->cla == 0x80)
 		return apdu->ins == INS_VERIFY ?
-		    cmd_verify_on_device(a, apdu) : SIM_SW_INS_NOT_SUPPORTED;
+		    cmd_verify_on_device(a, apdu) : ISO_SW_INS_NOT_SUPPORTED;
 	if (apdu->cla != 0x00)
-		return SIM_SW_CLA_NOT_SUPPORTED;
+		return ISO_SW_CLA_NOT_SUPPORTED;
 	switch (apdu->ins) {
 	case INS_GET_DATA:
 		return cmd_get_data(a, apdu, resp);
@@ -1264,6 +1263,6 @@ piv_applet_process(piv_applet_t *a, const struct sim_apdu *apdu,
 	case INS_GENERAL_AUTH:
 		return cmd_general_auth(a, apdu, resp);
 	default:
-		return SIM_SW_INS_NOT_SUPPORTED;
+		return ISO_SW_INS_NOT_SUPPORTED;
 	}
 }

@@ -45,7 +45,7 @@ struct rbuf {
 
 /* An applet SELECT can reach by AID.  Applets see whole commands (the
  * card assembles chains) and write whole responses (the card splits
- * them); they answer SIM_SW_INS_NOT_SUPPORTED for what they do not know. */
+ * them); they answer ISO_SW_INS_NOT_SUPPORTED for what they do not know. */
 struct applet {
 	const char *name;
 	const uint8_t *aid;
@@ -112,73 +112,6 @@ static const struct applet *const applets[] = {
 	NULL /* terminator */
 };
 
-/* --- APDU parsing (ISO 7816-4 section 5.1, cases 1 to 4E) ------------ */
-
-static int
-parse_short(const uint8_t *buf, size_t len, struct sim_apdu *apdu)
-{
-	size_t lc;
-
-	if (len == 5) {                          /* case 2S */
-		apdu->ne = buf[4] == 0 ? 256 : buf[4];
-		return OL_OK;
-	}
-	lc = buf[4];                             /* != 0: checked by caller */
-	if (len != 5 + lc && len != 6 + lc)
-		return OL_ERR_PROTOCOL;
-	apdu->data = buf + 5;
-	apdu->lc = lc;
-	if (len == 6 + lc)                       /* case 4S */
-		apdu->ne = buf[len - 1] == 0 ? 256 : buf[len - 1];
-	return OL_OK;
-}
-
-static int
-parse_extended(const uint8_t *buf, size_t len, struct sim_apdu *apdu)
-{
-	size_t lc, le;
-
-	apdu->extended = 1;
-	if (len == 7) {                          /* case 2E */
-		le = (size_t)buf[5] << 8 | buf[6];
-		apdu->ne = le == 0 ? 65536 : le;
-		return OL_OK;
-	}
-	lc = (size_t)buf[5] << 8 | buf[6];
-	if (lc == 0 || (len != 7 + lc && len != 9 + lc))
-		return OL_ERR_PROTOCOL;
-	apdu->data = buf + 7;
-	apdu->lc = lc;
-	if (len == 9 + lc) {                     /* case 4E */
-		le = (size_t)buf[len - 2] << 8 | buf[len - 1];
-		apdu->ne = le == 0 ? 65536 : le;
-	}
-	return OL_OK;
-}
-
-int
-sim_apdu_parse(const uint8_t *buf, size_t len, struct sim_apdu *apdu)
-{
-	if (buf == NULL || apdu == NULL || len < 4)
-		return OL_ERR_PROTOCOL;
-
-	memset(apdu, 0, sizeof(*apdu));
-	apdu->cla = buf[0];
-	apdu->ins = buf[1];
-	apdu->p1 = buf[2];
-	apdu->p2 = buf[3];
-	if (len == 4)                            /* case 1 */
-		return OL_OK;
-	/* A zero first length byte followed by more bytes announces
-	 * extended lengths; "00" alone is a short Le of 256. */
-	if (len > 5 && buf[4] == 0) {
-		if (len < 7)
-			return OL_ERR_PROTOCOL;
-		return parse_extended(buf, len, apdu);
-	}
-	return parse_short(buf, len, apdu);
-}
-
 /* --- responses ----------------------------------------------------------- */
 
 static size_t
@@ -239,7 +172,7 @@ resp_send(sim_card_t *card, const struct sim_apdu *apdu, uint16_t sw,
 		resp_drop(card);
 		return sw;
 	}
-	return (uint16_t)(SIM_SW_BYTES_REMAINING |
+	return (uint16_t)(ISO_SW_BYTES_REMAINING |
 	    (left >= SHORT_RESPONSE_MAX ? 0 : left));
 }
 
@@ -250,7 +183,7 @@ cla_supported(uint8_t cla)
 {
 	/* interindustry or proprietary class, optionally chained; no secure
 	 * messaging, no logical channels other than the basic one */
-	cla &= (uint8_t)~SIM_CLA_CHAINING;
+	cla &= (uint8_t)~ISO_CLA_CHAINING;
 	return cla == 0x00 || cla == 0x80;
 }
 
@@ -295,26 +228,26 @@ cmd_select(sim_card_t *card, const struct sim_apdu *apdu, struct rbuf *r)
 {
 	const struct applet *a;
 
-	if (apdu->cla & SIM_CLA_CHAINING)
-		return SIM_SW_CHAINING_UNSUPP;
+	if (apdu->cla & ISO_CLA_CHAINING)
+		return ISO_SW_CHAINING_UNSUPP;
 	/* P2: first occurrence, any of FCI/FCP/FMD/no data */
 	if ((apdu->p2 & 0xf3) != 0)
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	switch (apdu->p1) {
 	case SELECT_BY_AID:
 		break;
 	case 0x00: case 0x01: case 0x02: case 0x08: case 0x09:
-		return SIM_SW_FILE_NOT_FOUND; /* no file system to search */
+		return ISO_SW_FILE_NOT_FOUND; /* no file system to search */
 	default:
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	}
 	if (apdu->lc > AID_MAX)
-		return SIM_SW_WRONG_LENGTH;
+		return ISO_SW_WRONG_LENGTH;
 	if ((a = find_applet(apdu->data, apdu->lc)) == NULL) {
 		/* the current selection stays, as on real cards */
 		ol_log_hex(OL_LOG_COMM, "card: SELECT of unknown AID",
 		    apdu->data, apdu->lc);
-		return SIM_SW_FILE_NOT_FOUND;
+		return ISO_SW_FILE_NOT_FOUND;
 	}
 	if (card->selected != a)
 		ol_log(OL_LOG_INFO, "card: %s applet selected", a->name);
@@ -327,12 +260,12 @@ cmd_get_challenge(const struct sim_apdu *apdu, struct rbuf *r)
 {
 	size_t n;
 
-	if (apdu->cla & SIM_CLA_CHAINING)
-		return SIM_SW_CHAINING_UNSUPP;
+	if (apdu->cla & ISO_CLA_CHAINING)
+		return ISO_SW_CHAINING_UNSUPP;
 	if (apdu->p1 != 0 || apdu->p2 != 0)
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	if (apdu->lc != 0 || apdu->ne == 0)
-		return SIM_SW_WRONG_LENGTH;
+		return ISO_SW_WRONG_LENGTH;
 	/* Ne may exceed what one response can carry (extended Le 0000 =
 	 * 65536): give what fits, as a card does for "as many as you have" */
 	n = apdu->ne;
@@ -340,25 +273,25 @@ cmd_get_challenge(const struct sim_apdu *apdu, struct rbuf *r)
 		n = rbuf_room(r);
 	if (n > 0 && RAND_bytes(r->buf + r->len, (int)n) != 1) {
 		ol_log(OL_LOG_CRITICAL, "card: RAND_bytes failed");
-		return SIM_SW_UNKNOWN;
+		return ISO_SW_UNKNOWN;
 	}
 	r->len += n;
-	return SIM_SW_OK;
+	return ISO_SW_OK;
 }
 
 static uint16_t
 cmd_get_response(sim_card_t *card, const struct sim_apdu *apdu,
     struct rbuf *r)
 {
-	if (apdu->cla & SIM_CLA_CHAINING)
-		return SIM_SW_CHAINING_UNSUPP;
+	if (apdu->cla & ISO_CLA_CHAINING)
+		return ISO_SW_CHAINING_UNSUPP;
 	if (apdu->p1 != 0 || apdu->p2 != 0)
-		return SIM_SW_INCORRECT_P1P2;
+		return ISO_SW_INCORRECT_P1P2;
 	if (apdu->lc != 0)
-		return SIM_SW_WRONG_LENGTH;
+		return ISO_SW_WRONG_LENGTH;
 	if (card->resp_off >= card->resp_len)
-		return SIM_SW_CONDITIONS; /* nothing is waiting */
-	return resp_send(card, apdu, SIM_SW_OK, r);
+		return ISO_SW_CONDITIONS; /* nothing is waiting */
+	return resp_send(card, apdu, ISO_SW_OK, r);
 }
 
 /* --- commands for the selected applet ------------------------------------ */
@@ -376,7 +309,7 @@ chain_continues(const struct chain *c, const struct sim_apdu *apdu)
 {
 	return c->active && c->ins == apdu->ins && c->p1 == apdu->p1 &&
 	    c->p2 == apdu->p2 &&
-	    c->cla == (apdu->cla & (uint8_t)~SIM_CLA_CHAINING);
+	    c->cla == (apdu->cla & (uint8_t)~ISO_CLA_CHAINING);
 }
 
 /* One link of a chain: kept until the last one arrives. */
@@ -389,7 +322,7 @@ chain_add(sim_card_t *card, const struct sim_apdu *apdu)
 		/* a chain of another command replaces an unfinished one */
 		chain_drop(card);
 		c->active = 1;
-		c->cla = apdu->cla & (uint8_t)~SIM_CLA_CHAINING;
+		c->cla = apdu->cla & (uint8_t)~ISO_CLA_CHAINING;
 		c->ins = apdu->ins;
 		c->p1 = apdu->p1;
 		c->p2 = apdu->p2;
@@ -398,12 +331,12 @@ chain_add(sim_card_t *card, const struct sim_apdu *apdu)
 		ol_log(OL_LOG_INFO, "card: command chain over %d bytes dropped",
 		    SIM_CHAIN_MAX);
 		chain_drop(card);
-		return SIM_SW_NOT_ENOUGH_MEMORY;
+		return ISO_SW_NOT_ENOUGH_MEMORY;
 	}
 	if (apdu->lc > 0)
 		memcpy(c->buf + c->len, apdu->data, apdu->lc);
 	c->len += apdu->lc;
-	return SIM_SW_OK;
+	return ISO_SW_OK;
 }
 
 static uint16_t
@@ -413,13 +346,13 @@ applet_command(sim_card_t *card, const struct sim_apdu *apdu, struct rbuf *r)
 	struct chain *c = &card->chain;
 	uint16_t sw;
 
-	if (apdu->cla & SIM_CLA_CHAINING)
+	if (apdu->cla & ISO_CLA_CHAINING)
 		return chain_add(card, apdu);
 	if (chain_continues(c, apdu)) {
 		/* the last link: the applet sees one command */
 		if (apdu->lc > sizeof(c->buf) - c->len) {
 			chain_drop(card);
-			return SIM_SW_NOT_ENOUGH_MEMORY;
+			return ISO_SW_NOT_ENOUGH_MEMORY;
 		}
 		if (apdu->lc > 0)
 			memcpy(c->buf + c->len, apdu->data, apdu->lc);
@@ -445,7 +378,7 @@ dispatch(sim_card_t *card, const struct sim_apdu *apdu, struct rbuf *r)
 	int interindustry = (apdu->cla & 0x80) == 0;
 
 	if (!cla_supported(apdu->cla))
-		return SIM_SW_CLA_NOT_SUPPORTED;
+		return ISO_SW_CLA_NOT_SUPPORTED;
 	if (interindustry && apdu->ins == INS_GET_RESPONSE)
 		return cmd_get_response(card, apdu, r);
 	/* response data not fetched now is lost, as on cards */
@@ -460,9 +393,9 @@ dispatch(sim_card_t *card, const struct sim_apdu *apdu, struct rbuf *r)
 	}
 	if (card->selected != NULL)
 		return applet_command(card, apdu, r);
-	if (apdu->cla & SIM_CLA_CHAINING)
-		return SIM_SW_CHAINING_UNSUPP;
-	return SIM_SW_INS_NOT_SUPPORTED;
+	if (apdu->cla & ISO_CLA_CHAINING)
+		return ISO_SW_CHAINING_UNSUPP;
+	return ISO_SW_INS_NOT_SUPPORTED;
 }
 
 /* --- public interface ---------------------------------------------------- */
@@ -479,9 +412,16 @@ sim_card_config_init(struct sim_card_config *cfg)
 	cfg->piv_state_path = NULL;
 }
 
+static enum sim_touch_result
+wait_touch_port(void *card)
+{
+	return sim_card_wait_touch(card);
+}
+
 int
 sim_card_new_config(const struct sim_card_config *cfg, sim_card_t **out)
 {
+	struct sim_touch_port touch;
 	struct piv_state *fresh = NULL;
 	const struct piv_state *st;
 	sim_card_t *card = NULL;
@@ -507,7 +447,9 @@ sim_card_new_config(const struct sim_card_config *cfg, sim_card_t **out)
 		piv_state_init(fresh, PIV_MODEL_C, SIM_DEFAULT_SERIAL);
 		st = fresh;
 	}
-	if ((r = piv_applet_new(card, st, cfg->piv_state_path,
+	touch.wait = wait_touch_port;
+	touch.ctx = card;
+	if ((r = piv_applet_new(&touch, st, cfg->piv_state_path,
 	    &card->piv)) != OL_OK)
 		goto fail;
 	*out = card;
@@ -575,7 +517,7 @@ sim_card_apdu(sim_card_t *card, const uint8_t *capdu, size_t capdu_len,
 		/* a broken APDU still ends a chain and loses pending data */
 		chain_drop(card);
 		resp_drop(card);
-		sw = SIM_SW_WRONG_LENGTH;
+		sw = ISO_SW_WRONG_LENGTH;
 	} else {
 		sw = dispatch(card, &apdu, &r);
 	}

@@ -18,7 +18,9 @@
 #include <stdint.h>
 
 #include "piv_state.h"
-#include "sim_card.h"
+#include "apdu.h"
+#include "iso7816.h"
+#include "sim_touch.h"
 
 /* SP 800-73-4 part 1, 2.2: the PIV AID with its version */
 #define PIV_AID_LEN 11
@@ -29,9 +31,10 @@ typedef struct piv_applet piv_applet_t;
 /*
  * A new applet in the state *st (copied).  With state_path not NULL every
  * change of persistent state (PIN, tries, keys, objects) is written there
- * at once with piv_state_save().  The card is used for touch waits.
+ * at once with piv_state_save().  TOUCH is how the applet waits for the user
+ * (the card provides it; copied).
  */
-int piv_applet_new(sim_card_t *card, const struct piv_state *st,
+int piv_applet_new(const struct sim_touch_port *touch, const struct piv_state *st,
     const char *state_path, piv_applet_t **out);
 void piv_applet_free(piv_applet_t **applet);
 
@@ -43,7 +46,7 @@ void piv_applet_reset(piv_applet_t *applet);
 uint16_t piv_applet_select(piv_applet_t *applet, const struct sim_apdu *apdu,
     struct sim_resp *resp);
 
-/* Any other command while the applet is selected; SIM_SW_INS_NOT_SUPPORTED
+/* Any other command while the applet is selected; ISO_SW_INS_NOT_SUPPORTED
  * for instructions it does not know. */
 uint16_t piv_applet_process(piv_applet_t *applet,
     const struct sim_apdu *apdu, struct sim_resp *resp);

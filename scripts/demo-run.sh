@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The demo itself; demo.sh runs it in a private mount namespace.
 # Every command shown is what a user would type on a real device.
 . "$top_srcdir/tests/integration/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Quick start, part 1: set up, then show the whole path working: the
 # virtual Openloop device, a private pcscd with our driver, stock tools.
 set -eu

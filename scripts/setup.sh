@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs what ifd-openloop needs on Debian 12 and builds it in ./build.
 # Used by demo.sh and test.sh; safe to run again.
 #   --tests  also what every test needs: the real browsers, git, python3

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the Debian packages from this tree (dpkg-buildpackage -us -uc -b in
 # a copy under /tmp, never in the tree), runs lintian on them (no errors,
 # no warnings), installs them on this machine, checks what they installed

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Quick start, part 2: set up, then run every test: unit tests (cmocka),
 # fuzz-target replays and install/export checks (make check), integration
 # tests against a real pcscd, and make check again under AddressSanitizer

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # ifd-openloop: write the udev rules to stdout.
 #
 #   gen-udev-rules.sh IN USB_IDS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ifd-openloop: hexadecimal digits, for parsers of names and arguments. */
 #ifndef OL_HEXUTIL_H
 #define OL_HEXUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: find the FIDO top-level collection in a HID report
  * descriptor (HID 1.11, section 6.2.2).

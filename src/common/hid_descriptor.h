@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: just enough of a HID report descriptor parser to tell
  * whether a HID interface is a FIDO (CTAPHID) interface.

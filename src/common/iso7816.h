@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ISO/IEC 7816-4 status words and class bits that more than one part of
  * ifd-openloop speaks: the simulator's card and PIV applet answer with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: error codes shared by the transport, the driver, the
  * simulator and the tools.  Every function that can fail returns one of

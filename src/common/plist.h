@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: Info.plist read the way pcscd reads it (pcsc-lite's
  * tokenparser): line based, each <key> and each non-empty <string> on a

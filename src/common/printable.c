@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ifd-openloop: strings from a device, made safe for logs and terminals. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

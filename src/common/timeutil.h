@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ifd-openloop: monotonic milliseconds, for deadlines that survive clock
  * changes. */
 #ifndef OL_TIMEUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: the ATR the reader reports for the always-present card.
  * The device has no ATR of its own (it speaks APDUs over CTAPHID), so we

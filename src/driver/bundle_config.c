@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The Info.plist that pcscd read to load us lives at
  * .../Contents/Info.plist, the library at .../Contents/Linux/lib.so: find

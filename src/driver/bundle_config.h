@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: the driver's settings, read from the bundle's Info.plist
  * (found next to the shared object) with environment overrides for

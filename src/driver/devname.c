@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: parse the DEVICENAME pcscd passes to
  * IFDHCreateChannelByName.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: the DEVICENAME strings pcscd hands to
  * IFDHCreateChannelByName.  Parsing only; turning a USB address into the

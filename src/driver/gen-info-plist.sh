@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # ifd-openloop: write the bundle's Info.plist to stdout.
 #
 #   gen-info-plist.sh IN USB_IDS VERSION EXECUTABLE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: map pcscd's USB (bus, address, interface) to the hidraw
  * node of that interface by walking sysfs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: from pcscd's USB device name (bus, address, interface) to
  * the hidraw node of that interface, through sysfs.

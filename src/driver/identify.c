@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: the proof a hotplugged device gives that it is an
  * Openloop (identify.h).  Kept out of reader.c: reader.c calls it once,

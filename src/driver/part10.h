@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: PC/SC v2 part 10 features.  The reader offers
  * FEATURE_GET_TLV_PROPERTIES so that clients learn wIdVendor, wIdProduct,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * pcscd exports log_msg(); libccid links against it directly.  We look it
  * up with dlsym instead, so that a test program can dlopen the driver too.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ifd-openloop: the bridge from ol_log to pcscd's logger. */
 #ifndef OL_PCSC_LOG_H
 #define OL_PCSC_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Parsing of PC/SC part 10 PIN pad structures.  The bytes come from any
  * PC/SC application through SCardControl(): every length is checked.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: the reader's "PIN pad" (PC/SC v2 part 10
  * FEATURE_VERIFY_PIN_DIRECT), which is the device itself.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A reader: the device handle, its CTAPHID channel and the synthesized
  * ATR of the card that is present as long as the device answers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: one reader = one Openloop device with its CTAPHID channel
  * and the always-present card behind it.  Knows nothing of pcscd: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * openloop-sim: a virtual Openloop on a unix socket, for the driver's
  * tests, or on the gadget side of a real USB HID function (/dev/hidgN).  This file only wires the parts together: options, signals and

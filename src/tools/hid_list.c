@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * openloop-hid: hidraw nodes from sysfs, Openloop devices from the USB bus.
  * See hid_list.h.

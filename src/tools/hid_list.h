@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * openloop-hid: finding Openloop devices on this machine.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * openloop-hid: the diagnostic face of the transport.  It lists Openloop
  * devices and talks to one through the very code the driver uses

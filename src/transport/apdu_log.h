@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: APDU logging that never shows secrets.  Headers, lengths
  * and status words are always shown; data only for what is known to be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * CTAPHID packet layout, both directions.  Pure functions over byte
  * buffers: every length is checked here so that callers never index a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: CTAPHID framing (CTAP 2.1 section 11.2) on 64-byte reports,
  * shared by the host side (driver, openloop-hid) and the device side

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: the host side of CTAPHID on one HID handle: channel
  * allocation, request/response with keepalive, busy and error handling,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A HID handle moving 64-byte reports over a hidraw node or over the
  * simulator's SOCK_SEQPACKET socket.  Only opening differs; reading,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: ATR validation and APDU log formatting, both fed with
  * bytes an application or a device chose (src/driver/atr.c, apdu_log.c). */
 #include <stdint.h>

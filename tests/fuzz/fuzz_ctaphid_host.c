@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Fuzz target: the host side of CTAPHID receiving whatever a device sends
  * (src/transport/ctaphid_host.c, hid_dev.c, ctaphid.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: pcscd's DEVICENAME strings (src/driver/devname.c). */
 #include <stdint.h>
 #include <stdlib.h>

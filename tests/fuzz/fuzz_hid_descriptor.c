@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: HID report descriptors (src/common/hid_descriptor.c).
  * The input is copied to a buffer of exactly its size so that an
  * over-read is caught by ASan (and by libFuzzer's own build). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: PC/SC part 10 PIN_VERIFY_STRUCTURE from any application,
  * then the keypad VERIFY policy fed with status words and errors taken
  * from the input's last bytes, as a device would answer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Fuzz target: the PIV applet (src/sim/piv/piv_applet.c, tlv.c, the card's
  * chaining and GET RESPONSE) fed with sequences of APDUs, the way a host

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Fuzz target: the PIV state file decoder (src/sim/piv/piv_state.c).
  *

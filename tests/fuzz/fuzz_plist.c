@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the Info.plist reader (src/common/plist.c). */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the simulated card's APDU parser and dispatcher
  * (src/sim/piv/sim_card.c): every command APDU a host may send. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Fuzz target: the simulator's device-side CTAPHID state machine
  * (src/sim/device/sim_ctaphid.c) fed with arbitrary output reports from hosts,

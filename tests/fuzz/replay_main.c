@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Runs a libFuzzer target without libFuzzer, so that `make check` (and the
  * sanitizer build) exercises every fuzz target with gcc: each seed of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ctaphid-noise: a second CTAPHID client on the same device, standing in
  * for a browser doing FIDO traffic while the driver runs APDUs.  It opens

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # ifd-openloop integration test library (POSIX sh + bash features used by
 # the tests).  Each test starts openloop-sim and a private pcscd that loads
 # the driver just built, inside the mount namespace run-all.sh made (a tmpfs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * pcsc-probe: a plain PC/SC client (libpcsclite) for the integration tests.
  * It shows what stock tools do not: reader attributes, the part 10

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared helpers for the PIV end-to-end tests (stock OpenSC, piv-tool,
 # yubico-piv-tool and openssl against openloop-sim through pcscd and the
 # driver).  Source it after lib.sh and call piv_init after ol_setup:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs every tests/integration/test-*.sh inside a private mount namespace
 # with a tmpfs on /run/pcscd, so the private pcscd and its clients never
 # meet the machine's pcscd.  Needs root (unshare -m).

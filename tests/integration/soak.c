@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * soak: clients of one simulated Openloop under injected faults.
  *

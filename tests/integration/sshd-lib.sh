@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A real sshd on 127.0.0.1 for the ssh tests (test-piv-ssh, -matrix,
 # test-vendor-guide): its own config, port, host key and log under
 # $SSHD_DIR, public-key authentication only, root allowed.  Source it

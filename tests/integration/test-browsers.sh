@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Real browsers log in to an HTTPS site with the Openloop's 9A certificate,
 # the way users run them (docs/browsers.md): Debian's firefox-esr and
 # chromium with stock OpenSC, as root, with no desktop.  The server (a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Faults on cue, through the real pcscd and the driver just built: the
 # simulator takes a fault written into its control file
 # (openloop-sim --fault-control) and applies it to the next APDU

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # openloop-hid, the diagnostic tool, against openloop-sim (info, wink,
 # ping, apdu through the real transport) and against this machine, which
 # has no Openloop hardware: 'list' must say so.  Fake sysfs trees

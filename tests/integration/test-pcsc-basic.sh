@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The first end-to-end slice: pcscd loads the driver from reader.conf.d,
 # the driver reaches openloop-sim over its socket, and stock PC/SC tools see
 # a reader with a card whose APDUs reach the device.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The user matrix: a device with all four PIV slots provisioned as the
 # vendor's guide describes them (9A P-256 for SSH, 9C RSA-2048 for
 # signing, 9D P-256 for key management, 9E P-256 for card

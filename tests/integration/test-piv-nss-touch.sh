@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Firefox's path in touch mode: NSS with OpenSC's module, no PIN typed.
 # The reader offers the device as PIN pad, so NSS logs in without a
 # password: the device verifies its PIN on its own screen (VERIFY ON

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The PIV applet through pcscd and the driver, with stock tools only:
 # discovery (pcsc_scan, opensc-tool, pkcs15-tool), provisioning as a user
 # does it (piv-tool with the default management key, yubico-piv-tool),

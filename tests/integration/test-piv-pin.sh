@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # PIV PIN management through pcscd and the driver with stock tools: the
 # VERIFY status query and logout (SP 800-73-4 3.2.1), tries left,
 # pkcs11-tool --change-pin, yubico-piv-tool change-pin, lock-out after 8

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # SSH public-key authentication with keys held by the Openloop PIV applet,
 # with stock Debian tools only: openloop-sim -> our driver in a private
 # pcscd -> OpenSC's opensc-pkcs11.so -> ssh-keygen -D, ssh -I, and a real

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TLS client authentication with the Openloop PIV 9A key, the way Firefox
 # does it (NSS with OpenSC's opensc-pkcs11.so added by modutil; tstclnt is
 # NSS's own test client) and the way GnuTLS programs do it (p11tool and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The unpleasant parts, through a real pcscd: a device that is slow and
 # sends keepalives, one that never finishes (CANCEL), another CTAPHID
 # client hammering the same device, two devices at once, and a device

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The card session (docs/transport.md, "The card session"): the card a
 # reader shows stands for one session on the device.  A device that loses
 # it (here: the simulator restarted, as a device that rebooted or was

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The soak: two PC/SC clients and a CTAPHID PING client on one simulated
 # device while tests/integration/soak injects random faults (seeded, the
 # seed is printed) for SOAK_SECONDS (default 120).  Every answer must be

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The vendor's user guide (v0.91.0) replayed on this stack, row by row of
 # docs/migrating.md: openloop-sim -> the driver in a private pcscd ->
 # stock Debian 12 tools (OpenSC, yubico-piv-tool, OpenSSH with a real sshd

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # ifd-openloop: the driver must export the ten IFDH entry points pcscd
 # resolves by name, and nothing else: any other global symbol could bind
 # to a same-named symbol of another driver or library loaded into pcscd.

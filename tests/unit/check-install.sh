@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # make install DESTDIR=... puts the bundle where pcscd loads it: the
 # generated Info.plist, the driver, and the reader.conf link.  (automake
 # test: exit 0 pass, 1 fail)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The udev rules: the one the build generated (udev/70-openloop.rules), and
 # the one openloop-usb-ids writes when an admin adds an ID.  Each must be
 # well formed, with one rule per claimed USB ID (the same IDs as the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # openloop-usb-ids on a private Info.plist and rules directory: what add,
 # remove and list do to the two files, that the Info.plist stays in the
 # form gen-info-plist.sh writes (so pcscd reads it), idempotence, strict

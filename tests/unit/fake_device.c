@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop unit tests: the scripted CTAPHID device of fake_device.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop unit tests: a scripted CTAPHID device on the other end of a
  * socketpair, for testing the host side (ctaphid_host.c) without hardware

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: tests of the APDU log formatter (src/driver/apdu_log.c).
  * The point is that a PIN, a PUK or the management key exchange never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: tests of the synthesized ATR and of the ATR checker
  * (src/driver/atr.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop unit tests: CTAPHID packet layout (ctaphid.c), checked
  * against CTAP 2.1 section 11.2 rather than against itself: report bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop unit tests: the host side of CTAPHID (ctaphid_host.c),
  * written from its specification (ctaphid_host.h, docs/transport.md)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: tests of the DEVICENAME parser (src/driver/devname.c).
  */

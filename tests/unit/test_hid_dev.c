@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop unit tests: the HID handle (hid_dev.c) on the simulator's
  * kind of node, a listening SOCK_SEQPACKET socket "unix:PATH" with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: tests of the sysfs walk from pcscd's USB names to hidraw
  * nodes (src/driver/hotplug.c) and of the HID report descriptor parser

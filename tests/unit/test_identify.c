@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * identify.c: a hotplugged device is presented as a reader only if it
  * answers Openloop's APDU command.  Against the scripted device of

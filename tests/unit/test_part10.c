@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: tests of the PC/SC v2 part 10 answers
  * (src/driver/part10.c).  The output is parsed back the way a client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The PIN pad structures of PC/SC part 10 (src/driver/pinpad.c). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: the simulated PIV applet (src/sim/piv/piv_applet.c) through
  * the card's APDU interface (sim_card_apdu), with real cryptography: keys

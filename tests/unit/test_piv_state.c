@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: tests of the PIV applet's persistent state
  * (src/sim/piv/piv_state.c): the fresh device, the state file's format and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: tests of the Info.plist reader (src/common/plist.c), which
  * must read a file the way pcscd's tokenparser does, and of the bundle's

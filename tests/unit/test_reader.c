@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * reader.c against the real simulator (the openloop-sim built beside this
  * test, started per test on a fresh socket): device names, the ATR, APDU

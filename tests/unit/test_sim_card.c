@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * openloop-sim's card: APDU parsing (all seven cases, truncated and
  * inconsistent ones) and the card-level commands and status words.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * openloop-sim's transport: the device-side CTAPHID state machine on a
  * fake clock (INIT, errors, busy, SEQ, timeouts, keepalive, CANCEL,

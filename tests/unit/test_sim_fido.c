@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * openloop-sim's FIDO2 side: authenticatorGetInfo byte for byte (hand-
  * computed from RFC 8949), then again through a small bounded CBOR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * openloop-sim's hidg backend, with a SOCK_SEQPACKET socketpair (or two
  * pipes) standing in for /dev/hidg0: one datagram is one 64-byte report,

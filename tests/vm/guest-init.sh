@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Stage 1 of the VM test, /init of the initramfs run-vm.sh builds (static
 # busybox only).  Mounts the host's / read-only over 9p, puts a tmpfs overlay
 # on it, makes the guest kernel's modules visible at /lib/modules/KREL, mounts

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Stage 2 of the VM test: runs as PID 1 in the guest, on the overlay over
 # the host's root (see guest-init.sh), with the host's own binaries.  Prints
 # TAP lines ("ok - ..." / "not ok - ...") on /dev/ttyS1 for run-vm.sh,

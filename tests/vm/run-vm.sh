@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # ifd-openloop full-system test: a real USB device in a QEMU guest.
 #
 # Boots Debian's own kernel (the package linux-image-amd64 depends on) under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Device-side CTAPHID: channel allocation, request reassembly, one
  * transaction at a time, the APDU worker with keepalives, and a paced

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop simulator: the device side of CTAPHID (CTAP 2.1 section
  * 11.2) with Openloop's vendor command 0x70.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The fault control file of openloop-sim: see sim_fault.h.
  */

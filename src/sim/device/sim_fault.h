@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Injected faults, for the robustness tests (docs/robustness.md).  A test
  * writes a fault into the control file (openloop-sim --fault-control

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The hidg backend: /dev/hidgN of a configfs f_hid function, non-blocking,
  * in one poll() loop with the simulator's other fds.  What f_hid does,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop simulator: the gadget side of a real USB HID function
  * (Linux configfs f_hid, /dev/hidgN), instead of the socket.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The simulator's socket: clients, their hidraw-like rings, and the files
  * beside the socket.  Single-threaded; sim_server_run_once() is the loop.

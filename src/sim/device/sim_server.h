@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop simulator: the socket that stands in for /dev/hidrawN.
  *

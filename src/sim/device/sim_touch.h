@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop simulator: the user in front of the device.  Both halves of
  * the device (the PIV card, the FIDO authenticator) ask for a touch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * authenticatorGetInfo in CTAP2 canonical CBOR (CTAP 2.1 section 8,
  * RFC 8949 with map keys sorted: integers ascending, text strings

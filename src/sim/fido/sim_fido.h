@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop simulator: the FIDO2 side, as far as a host needs it to
  * recognise an authenticator.  CTAPHID_CBOR (0x10) payloads go in, the

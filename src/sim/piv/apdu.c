@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Command APDU parsing, ISO 7816-4 section 5.1: cases 1, 2S, 3S, 4S and
  * their extended forms.  Every length is checked against the buffer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop simulator: command APDUs (ISO 7816-4 section 5.1) as the
  * card and its applets see them, and the buffer applets answer into.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The simulated PIV applet: SP 800-73-4 part 2 card commands over the
  * persistent state of piv_state.h, cryptography in piv_crypto.c, BER-TLV

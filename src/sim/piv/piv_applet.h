@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop simulator: the PIV applet (NIST SP 800-73-4 part 2, card
  * side) of the virtual Openloop, modelled on the vendor guide: keys in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The PIV applet's cryptography through OpenSSL 3's EVP interfaces.  Keys
  * are parsed from PKCS#8 DER for every operation: a state file is

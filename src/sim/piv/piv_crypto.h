@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop simulator: the cryptography of the simulated PIV applet,
  * done for real by OpenSSL 3 libcrypto.  Private keys travel as PKCS#8

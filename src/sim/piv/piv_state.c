@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The persistent state of the simulated PIV applet: a fresh device, the
  * binary state file (format in docs/simulator.md, "State file"), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop: everything the simulated PIV applet keeps across power
  * cycles and restarts (openloop-sim --state FILE).  Volatile things (which

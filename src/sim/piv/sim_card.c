@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The simulated card: ISO 7816-4 APDU parsing, the card-level commands
  * (SELECT, GET CHALLENGE, GET RESPONSE), command chaining and response

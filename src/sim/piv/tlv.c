@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * BER-TLV reading and writing for the PIV applet.  Every byte read is
  * bounds-checked against the caller's length; see tlv.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ifd-openloop simulator: BER-TLV as PIV uses it (SP 800-73-4 part 2,
  * ISO 7816-4 section 5.2): tags of 1 to 3 bytes, definite lengths whose

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """HTTPS server for tests/integration/test-browsers.sh.
 
 Serves on 127.0.0.1:PORT, requires a client certificate issued by CA, and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A minimal Marionette client for tests/integration/test-browsers.sh.
 
 Makes the Firefox it is connected to load URL and answers NSS's token

@@ -35,16 +35,24 @@ ol_log_enabled(unsigned category)
 }
 
 static void
-emit(unsigned category, const char *msg)
+emit(const char *file, int line, const char *func, unsigned category,
+    const char *msg)
 {
+	struct ol_log_origin origin;
+	const char *slash = strrchr(file, '/');
+
+	origin.file = slash != NULL ? slash + 1 : file;
+	origin.line = line;
+	origin.func = func;
 	if (log_sink != NULL)
-		log_sink(category, msg);
+		log_sink(category, &origin, msg);
 	else
 		fprintf(stderr, "openloop: %s\n", msg);
 }
 
 void
-ol_log(unsigned category, const char *fmt, ...)
+ol_log_at(const char *file, int line, const char *func, unsigned category,
+    const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -54,13 +62,13 @@ ol_log(unsigned category, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	emit(category, msg);
+	emit(file, line, func, category, msg);
 	explicit_bzero(msg, sizeof(msg));
 }
 
 void
-ol_log_hex(unsigned category, const char *prefix, const uint8_t *buf,
-    size_t len)
+ol_log_hex_at(const char *file, int line, const char *func,
+    unsigned category, const char *prefix, const uint8_t *buf, size_t len)
 {
 	char msg[1024];
 	size_t off, i;
@@ -78,6 +86,6 @@ ol_log_hex(unsigned category, const char *prefix, const uint8_t *buf,
 	}
 	if (i < len)
 		snprintf(msg + off, sizeof(msg) - off, " ...");
-	emit(category, msg);
+	emit(file, line, func, category, msg);
 	explicit_bzero(msg, sizeof(msg));
 }

@@ -20,19 +20,35 @@
 
 #define OL_LOG_DEFAULT_MASK (OL_LOG_CRITICAL | OL_LOG_INFO)
 
+/* Where a line comes from: libccid's lines name file, line and function
+ * (pcsc-lite's Log macros), so a pcscd debug log reads without the
+ * source.  Sinks for users (the tools' stderr) may leave it out. */
+struct ol_log_origin {
+	const char *file;   /* basename */
+	int line;
+	const char *func;
+};
+
 /* category is one OL_LOG_* bit; msg has no trailing newline */
-typedef void ol_log_sink_t(unsigned category, const char *msg);
+typedef void ol_log_sink_t(unsigned category,
+    const struct ol_log_origin *origin, const char *msg);
 
 void ol_log_set_sink(ol_log_sink_t *sink); /* NULL: stderr */
 void ol_log_set_mask(unsigned mask);
 unsigned ol_log_mask(void);
 int ol_log_enabled(unsigned category);
 
-void ol_log(unsigned category, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+#define ol_log(category, ...) \
+	ol_log_at(__FILE__, __LINE__, __func__, (category), __VA_ARGS__)
+void ol_log_at(const char *file, int line, const char *func,
+    unsigned category, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* "prefix: 00 a4 04 00 ..." (long buffers are shortened with a byte count) */
-void ol_log_hex(unsigned category, const char *prefix, const uint8_t *buf,
-    size_t len);
+#define ol_log_hex(category, prefix, buf, len) \
+	ol_log_hex_at(__FILE__, __LINE__, __func__, (category), (prefix), \
+	    (buf), (len))
+void ol_log_hex_at(const char *file, int line, const char *func,
+    unsigned category, const char *prefix, const uint8_t *buf, size_t len);
 
 #endif

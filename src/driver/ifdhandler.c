@@ -102,7 +102,6 @@ to_ifd(int err)
 		return IFD_SUCCESS;
 	case OL_ERR_GONE:
 	case OL_ERR_NO_DEVICE:
-	case OL_ERR_ARG:
 		return IFD_NO_SUCH_DEVICE;
 	case OL_ERR_TIMEOUT:
 	case OL_ERR_USER_TIMEOUT:
@@ -389,8 +388,9 @@ IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
 	struct ol_reader_props props;
 	struct ol_pin_verify pv;
 	struct slot *s;
-	size_t len = 0;
-	int n, e;
+	size_t cap = RxBuffer != NULL ? RxLength : 0, len = 0;
+	RESPONSECODE rc = IFD_SUCCESS;
+	int n = 0, e;
 
 	if (pdwBytesReturned == NULL)
 		return IFD_COMMUNICATION_ERROR;
@@ -398,46 +398,40 @@ IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
 	if ((s = slot_get(Lun)) == NULL)
 		return IFD_NO_SUCH_DEVICE;
 	if (dwControlCode == CM_IOCTL_GET_FEATURE_REQUEST) {
-		n = ol_features_list(RxBuffer, RxBuffer != NULL ? RxLength : 0,
-		    config.pinpad);
+		n = ol_features_list(RxBuffer, cap, config.pinpad);
 	} else if (dwControlCode == OL_IOCTL_GET_TLV_PROPERTIES) {
 		props.vid = ol_reader_vid(s->reader);
 		props.pid = ol_reader_pid(s->reader);
 		props.firmware = ol_reader_firmware(s->reader);
 		props.pinpad = config.pinpad;
-		n = ol_features_tlv_properties(&props, RxBuffer,
-		    RxBuffer != NULL ? RxLength : 0);
+		n = ol_features_tlv_properties(&props, RxBuffer, cap);
 	} else if (config.pinpad &&
 	    dwControlCode == OL_IOCTL_IFD_PIN_PROPERTIES) {
-		n = ol_pinpad_properties(RxBuffer,
-		    RxBuffer != NULL ? RxLength : 0);
+		n = ol_pinpad_properties(RxBuffer, cap);
 	} else if (config.pinpad &&
 	    dwControlCode == OL_IOCTL_VERIFY_PIN_DIRECT) {
 		if (TxBuffer == NULL || ol_pinpad_parse_verify(TxBuffer,
 		    TxLength, &pv) != OL_OK) {
-			slot_put(s);
 			ol_log(OL_LOG_CRITICAL, "malformed PIN_VERIFY_STRUCTURE "
 			    "(%lu bytes)", (unsigned long)TxLength);
-			return IFD_COMMUNICATION_ERROR;
+			rc = IFD_COMMUNICATION_ERROR;
+		} else if ((e = ol_reader_verify_on_device(s->reader, &pv,
+		    RxBuffer, cap, &len)) != OL_OK) {
+			rc = to_ifd(e);
+		} else {
+			n = (int)len;
 		}
-		e = ol_reader_verify_on_device(s->reader, &pv, RxBuffer,
-		    RxBuffer != NULL ? RxLength : 0, &len);
-		slot_put(s);
-		if (e != OL_OK)
-			return to_ifd(e);
-		*pdwBytesReturned = (DWORD)len;
-		return IFD_SUCCESS;
 	} else {
-		slot_put(s);
 		ol_log(OL_LOG_INFO, "control code 0x%lx not supported",
 		    (unsigned long)dwControlCode);
-		return IFD_ERROR_NOT_SUPPORTED;
+		rc = IFD_ERROR_NOT_SUPPORTED;
 	}
 	slot_put(s);
-	if (n < 0)
-		return IFD_ERROR_INSUFFICIENT_BUFFER;
-	*pdwBytesReturned = (DWORD)n;
-	return IFD_SUCCESS;
+	if (rc == IFD_SUCCESS && n < 0)
+		rc = IFD_ERROR_INSUFFICIENT_BUFFER;
+	if (rc == IFD_SUCCESS)
+		*pdwBytesReturned = (DWORD)n;
+	return rc;
 }
 
 RESPONSECODE

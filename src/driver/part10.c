@@ -2,10 +2,12 @@
 /*
  * ifd-openloop: PC/SC v2 part 10 feature list and TLV properties.
  *
- * Only FEATURE_GET_TLV_PROPERTIES is offered: the reader has no PIN pad
- * and no display, so VERIFY/MODIFY_PIN_DIRECT and friends would be lies.
- * The properties exist mainly for dwMaxAPDUDataSize, which tells clients
- * (OpenSC, pcsc-lite's own tools) that extended APDUs pass.
+ * FEATURE_GET_TLV_PROPERTIES always: mainly for dwMaxAPDUDataSize, which
+ * tells clients (OpenSC, pcsc-lite's own tools) that extended APDUs pass.
+ * In touch mode (the default) also FEATURE_VERIFY_PIN_DIRECT and
+ * FEATURE_IFD_PIN_PROPERTIES: the device is the PIN pad, the PIN is typed
+ * or confirmed on its screen (pinpad.c).  No MODIFY_PIN_DIRECT: a PIN
+ * change goes over USB (CHANGE REFERENCE DATA) as the vendor guide does.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -15,8 +15,9 @@ typedef void log_msg_fn(const int priority, const char *fmt, ...);
 
 static log_msg_fn *pcscd_log_msg;
 
+/* "ifd-openloop: reader.c:123:ol_reader_open() ...", as libccid's lines */
 static void
-pcsc_sink(unsigned category, const char *msg)
+pcsc_sink(unsigned category, const struct ol_log_origin *o, const char *msg)
 {
 	int priority;
 
@@ -32,9 +33,11 @@ pcsc_sink(unsigned category, const char *msg)
 		break;
 	}
 	if (pcscd_log_msg != NULL)
-		pcscd_log_msg(priority, "ifd-openloop: %s", msg);
+		pcscd_log_msg(priority, "ifd-openloop: %s:%d:%s() %s", o->file,
+		    o->line, o->func, msg);
 	else
-		fprintf(stderr, "ifd-openloop: %s\n", msg);
+		fprintf(stderr, "ifd-openloop: %s:%d:%s() %s\n", o->file,
+		    o->line, o->func, msg);
 }
 
 void

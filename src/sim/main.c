@@ -73,11 +73,13 @@ static int64_t log_epoch;
 static int log_timestamps;
 
 static void
-log_sink(unsigned category, const char *msg)
+log_sink(unsigned category, const struct ol_log_origin *origin,
+    const char *msg)
 {
 	int64_t t;
 
 	(void)category;
+	(void)origin;
 	if (log_timestamps) {
 		t = ol_now_ms() - log_epoch;
 		fprintf(stderr, "openloop-sim: [%5lld.%03lld] %s\n",

@@ -47,8 +47,10 @@
 static int verbose;
 
 static void
-log_sink(unsigned category, const char *msg)
+log_sink(unsigned category, const struct ol_log_origin *origin,
+    const char *msg)
 {
+	(void)origin;
 	(void)category;
 	fprintf(stderr, PROG ": transport: %s\n", msg);
 }

@@ -31,8 +31,10 @@ struct peer {
 };
 
 static void
-quiet(unsigned category, const char *msg)
+quiet(unsigned category, const struct ol_log_origin *origin,
+    const char *msg)
 {
+	(void)origin;
 	(void)category;
 	(void)msg;
 }

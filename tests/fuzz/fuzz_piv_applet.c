@@ -28,8 +28,10 @@ static struct piv_state *base;
 static uint8_t resp[7609];
 
 static void
-quiet(unsigned category, const char *msg)
+quiet(unsigned category, const struct ol_log_origin *origin,
+    const char *msg)
 {
+	(void)origin;
 	(void)category;
 	(void)msg;
 }

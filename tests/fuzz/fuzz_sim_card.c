@@ -12,8 +12,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-quiet(unsigned category, const char *msg)
+quiet(unsigned category, const struct ol_log_origin *origin,
+    const char *msg)
 {
+	(void)origin;
 	(void)category;
 	(void)msg;
 }

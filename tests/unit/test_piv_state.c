@@ -1439,8 +1439,10 @@ test_load_errors(void **unused)
 static char last_msg[512];
 
 static void
-sink(unsigned category, const char *msg)
+sink(unsigned category, const struct ol_log_origin *origin,
+    const char *msg)
 {
+	(void)origin;
 	(void)category;
 	snprintf(last_msg, sizeof(last_msg), "%s", msg);
 }

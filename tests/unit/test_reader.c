@@ -31,10 +31,12 @@ static pid_t sim_pid = -1;
 static char logbuf[16384];
 
 static void
-capture(unsigned category, const char *msg)
+capture(unsigned category, const struct ol_log_origin *origin,
+    const char *msg)
 {
 	size_t n = strlen(logbuf);
 
+	(void)origin;
 	(void)category;
 	snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
 }

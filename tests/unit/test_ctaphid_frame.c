@@ -291,6 +291,19 @@ sink_new(void)
 	return sk;
 }
 
+/* A PING of len bytes into msg (a pattern from seed), fragmented into a
+ * new sink. */
+static struct sink *
+ping_reports(uint32_t cid, uint8_t *msg, size_t len, unsigned seed)
+{
+	struct sink *sk = sink_new();
+
+	fill_pattern(msg, len, seed);
+	assert_int_equal(ctaphid_fragment(cid, CTAPHID_PING, msg, len,
+	    sink_emit, sk), OL_OK);
+	return sk;
+}
+
 static int
 feed_report(struct ctaphid_asm *a, const uint8_t report[CTAPHID_REPORT_LEN])
 {
@@ -369,13 +382,10 @@ static void
 assert_msg_ok(struct ctaphid_asm *a, size_t len)
 {
 	static uint8_t msg[CTAPHID_MAX_MSG];
-	struct sink *sk = sink_new();
+	struct sink *sk = ping_reports(TEST_CID, msg, len, 99);
 	size_t i;
 	int st = CTAPHID_ASM_ARG;
 
-	fill_pattern(msg, len, 99);
-	assert_int_equal(ctaphid_fragment(TEST_CID, CTAPHID_PING, msg, len,
-	    sink_emit, sk), OL_OK);
 	for (i = 0; i < sk->n; i++)
 		st = feed_report(a, sk->rep[i]);
 	assert_int_equal(st, CTAPHID_ASM_DONE);
@@ -414,14 +424,12 @@ static void
 test_msg_bad_seq(void **state)
 {
 	uint8_t msg[200], buf[200] = { 0 }, zero[200] = { 0 };
-	struct sink *sk = sink_new();
+	struct sink *sk;
 	struct ctaphid_asm a;
 
 	(void)state;
-	fill_pattern(msg, sizeof(msg), 3);
 	/* init, SEQ 0, 1, 2 */
-	assert_int_equal(ctaphid_fragment(TEST_CID, CTAPHID_PING, msg,
-	    sizeof(msg), sink_emit, sk), OL_OK);
+	sk = ping_reports(TEST_CID, msg, sizeof(msg), 3);
 	assert_int_equal(sk->n, 4);
 
 	/* SEQ 0 skipped */
@@ -450,15 +458,13 @@ static void
 test_msg_cont_without_init(void **state)
 {
 	uint8_t msg[100], buf[100], canary[100];
-	struct sink *sk = sink_new();
+	struct sink *sk;
 	struct ctaphid_asm a;
 
 	(void)state;
-	fill_pattern(msg, sizeof(msg), 5);
 	memset(buf, 0xee, sizeof(buf));
 	memset(canary, 0xee, sizeof(canary));
-	assert_int_equal(ctaphid_fragment(TEST_CID, CTAPHID_PING, msg,
-	    sizeof(msg), sink_emit, sk), OL_OK);
+	sk = ping_reports(TEST_CID, msg, sizeof(msg), 5);
 	ctaphid_asm_init(&a, buf, sizeof(buf));
 	assert_int_equal(feed_report(&a, sk->rep[1]), CTAPHID_ASM_NO_INIT);
 	assert_false(a.pending);
@@ -473,14 +479,12 @@ static void
 test_msg_init_during_message(void **state)
 {
 	uint8_t msg[300], buf[300] = { 0 }, report[CTAPHID_REPORT_LEN];
-	struct sink *sk = sink_new();
+	struct sink *sk;
 	struct ctaphid_asm a;
 	size_t i;
 
 	(void)state;
-	fill_pattern(msg, sizeof(msg), 7);
-	assert_int_equal(ctaphid_fragment(TEST_CID, CTAPHID_PING, msg,
-	    sizeof(msg), sink_emit, sk), OL_OK);
+	sk = ping_reports(TEST_CID, msg, sizeof(msg), 7);
 	ctaphid_asm_init(&a, buf, sizeof(buf));
 	assert_int_equal(feed_report(&a, sk->rep[0]), CTAPHID_ASM_MORE);
 	assert_int_equal(feed_report(&a, sk->rep[1]), CTAPHID_ASM_MORE);
@@ -502,16 +506,14 @@ static void
 test_msg_over_capacity(void **state)
 {
 	uint8_t msg[200], buf[100], canary[100];
-	struct sink *sk = sink_new();
+	struct sink *sk;
 	struct ctaphid_asm a;
 	size_t i;
 
 	(void)state;
-	fill_pattern(msg, sizeof(msg), 11);
 	memset(buf, 0xee, sizeof(buf));
 	memset(canary, 0xee, sizeof(canary));
-	assert_int_equal(ctaphid_fragment(TEST_CID, CTAPHID_PING, msg,
-	    sizeof(msg), sink_emit, sk), OL_OK);
+	sk = ping_reports(TEST_CID, msg, sizeof(msg), 11);
 	ctaphid_asm_init(&a, buf, sizeof(buf));
 	/* read to its end, so that its tail is not the next message */
 	for (i = 0; i + 1 < sk->n; i++)
@@ -540,16 +542,13 @@ static void
 test_msg_foreign(void **state)
 {
 	uint8_t msg[200], buf[200];
-	struct sink *sk = sink_new(), *other = sink_new();
+	struct sink *sk, *other;
 	struct ctaphid_packet pkt;
 	struct ctaphid_asm a;
 
 	(void)state;
-	fill_pattern(msg, sizeof(msg), 13);
-	assert_int_equal(ctaphid_fragment(TEST_CID, CTAPHID_PING, msg,
-	    sizeof(msg), sink_emit, sk), OL_OK);
-	assert_int_equal(ctaphid_fragment(TEST_CID ^ 1, CTAPHID_PING, msg,
-	    sizeof(msg), sink_emit, other), OL_OK);
+	sk = ping_reports(TEST_CID, msg, sizeof(msg), 13);
+	other = ping_reports(TEST_CID ^ 1, msg, sizeof(msg), 13);
 	ctaphid_asm_init(&a, buf, sizeof(buf));
 	assert_int_equal(ctaphid_packet_parse(sk->rep[1], 64, &pkt), OL_OK);
 	assert_false(ctaphid_asm_is_mine(&a, &pkt)); /* nothing pending */
@@ -573,14 +572,12 @@ static void
 test_msg_abort_and_args(void **state)
 {
 	uint8_t msg[100], buf[100] = { 0 }, zero[100] = { 0 };
-	struct sink *sk = sink_new();
+	struct sink *sk;
 	struct ctaphid_packet init, cont;
 	struct ctaphid_asm a;
 
 	(void)state;
-	fill_pattern(msg, sizeof(msg), 17);
-	assert_int_equal(ctaphid_fragment(TEST_CID, CTAPHID_PING, msg,
-	    sizeof(msg), sink_emit, sk), OL_OK);
+	sk = ping_reports(TEST_CID, msg, sizeof(msg), 17);
 	assert_int_equal(ctaphid_packet_parse(sk->rep[0], 64, &init), OL_OK);
 	assert_int_equal(ctaphid_packet_parse(sk->rep[1], 64, &cont), OL_OK);
 	ctaphid_asm_init(&a, buf, sizeof(buf));

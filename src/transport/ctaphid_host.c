@@ -14,6 +14,7 @@
 
 #include "ctaphid.h"
 #include "ctaphid_host.h"
+#include "ctaphid_msg.h"
 #include "ol_err.h"
 #include "ol_log.h"
 #include "timeutil.h"
@@ -135,21 +136,16 @@ ol_ctap_last_error(const ol_ctap_t *c)
 }
 
 static int
+hid_emit(void *arg, const uint8_t report[CTAPHID_REPORT_LEN])
+{
+	return ol_hid_write(arg, report);
+}
+
+static int
 send_msg(ol_ctap_t *c, uint32_t cid, uint8_t cmd, const uint8_t *msg,
     size_t len)
 {
-	uint8_t report[CTAPHID_REPORT_LEN];
-	size_t i, count = ctaphid_packet_count(len);
-	int r;
-
-	r = OL_OK;
-	for (i = 0; i < count && r == OL_OK; i++) {
-		if ((r = ctaphid_packet_build(cid, cmd, msg, len, i,
-		    report)) == OL_OK)
-			r = ol_hid_write(c->hid, report);
-	}
-	explicit_bzero(report, sizeof(report));
-	return r;
+	return ctaphid_fragment(cid, cmd, msg, len, hid_emit, c->hid);
 }
 
 /*
@@ -219,71 +215,76 @@ recv_init_packet(ol_ctap_t *c, struct rx *rx,
 	}
 }
 
-/* Receives one whole message on rx->cid into buf; report is scratch. */
+/* What the assembler's verdict on a reply means for the exchange. */
+static int
+reply_status(const struct rx *rx, const struct ctaphid_asm *a,
+    const struct ctaphid_packet *pkt, int st)
+{
+	switch (st) {
+	case CTAPHID_ASM_DONE:
+		return OL_OK;
+	case CTAPHID_ASM_TOO_LONG:
+		ol_log(OL_LOG_CRITICAL, "cid %08x: reply of %zu bytes exceeds "
+		    "the buffer of %zu", rx->cid, a->total, a->cap);
+		return OL_ERR_TOO_LONG;
+	case CTAPHID_ASM_BAD_LEN:
+		ol_log(OL_LOG_CRITICAL, "cid %08x: reply announces %zu bytes, "
+		    "more than CTAPHID allows", rx->cid, a->total);
+		return OL_ERR_PROTOCOL;
+	case CTAPHID_ASM_PENDING:
+		ol_log(OL_LOG_CRITICAL, "cid %08x: new message (%s) "
+		    "inside a reply", rx->cid, ctaphid_cmd_name(pkt->cmd));
+		return OL_ERR_PROTOCOL;
+	case CTAPHID_ASM_BAD_SEQ:
+		ol_log(OL_LOG_CRITICAL, "cid %08x: continuation SEQ %u, "
+		    "expected %u", rx->cid, pkt->seq, a->next_seq);
+		return OL_ERR_PROTOCOL;
+	default:
+		ol_log(OL_LOG_CRITICAL, "cid %08x: reply: %s", rx->cid,
+		    ctaphid_asm_status_name(st));
+		return OL_ERR_PROTOCOL;
+	}
+}
+
+/*
+ * Receives one whole message on rx->cid into buf; report is scratch.
+ * Only reports of our channel reach the assembler (read_own), so its
+ * verdicts are about our reply alone.
+ */
 static int
 recv_msg_with(ol_ctap_t *c, struct rx *rx, uint8_t *buf, size_t cap,
     uint8_t report[CTAPHID_REPORT_LEN])
 {
 	struct ctaphid_packet pkt;
-	size_t have, total, n;
-	uint8_t seq = 0;
-	int r, too_long;
+	struct ctaphid_asm a;
+	int r, st;
 
+	ctaphid_asm_init(&a, buf, cap);
 	if ((r = recv_init_packet(c, rx, report, &pkt)) != OL_OK)
 		return r;
 	if (pkt.cmd == CTAPHID_ERROR)
 		return device_error(c, &pkt);
-	total = pkt.bcnt;
-	if (total > CTAPHID_MAX_MSG) {
-		ol_log(OL_LOG_CRITICAL, "cid %08x: reply announces %zu bytes, "
-		    "more than CTAPHID allows", rx->cid, total);
-		return OL_ERR_PROTOCOL;
-	}
-	/* Too long for the caller: still read it all, so that the next
-	 * exchange does not mistake its tail for an answer. */
-	too_long = total > cap;
 	rx->cmd = pkt.cmd;
-	n = total < pkt.data_len ? total : pkt.data_len;
-	if (!too_long && n > 0)
-		memcpy(buf, pkt.data, n);
-	have = n;
-
-	while (have < total) {
+	st = ctaphid_asm_start(&a, &pkt);
+	while (st == CTAPHID_ASM_MORE) {
 		r = read_own(c, rx->cid, ol_now_ms() + c->opts.reply_timeout_ms,
 		    report, &pkt);
 		if (r != OL_OK) {
 			ol_log(OL_LOG_CRITICAL, "cid %08x: reply cut short "
-			    "after %zu of %zu bytes: %s", rx->cid, have, total,
-			    ol_strerror(r));
+			    "after %zu of %zu bytes: %s", rx->cid, a.got,
+			    a.total, ol_strerror(r));
+			ctaphid_asm_abort(&a);
 			return r;
 		}
-		if (pkt.is_init) {
-			if (pkt.cmd == CTAPHID_ERROR)
-				return device_error(c, &pkt);
-			ol_log(OL_LOG_CRITICAL, "cid %08x: new message (%s) "
-			    "inside a reply", rx->cid, ctaphid_cmd_name(pkt.cmd));
-			return OL_ERR_PROTOCOL;
+		if (pkt.is_init && pkt.cmd == CTAPHID_ERROR) {
+			ctaphid_asm_abort(&a);
+			return device_error(c, &pkt);
 		}
-		if (pkt.seq != seq) {
-			ol_log(OL_LOG_CRITICAL, "cid %08x: continuation SEQ %u, "
-			    "expected %u", rx->cid, pkt.seq, seq);
-			return OL_ERR_PROTOCOL;
-		}
-		seq++;
-		n = total - have;
-		if (n > pkt.data_len)
-			n = pkt.data_len;
-		if (!too_long)
-			memcpy(buf + have, pkt.data, n);
-		have += n;
+		st = ctaphid_asm_feed(&a, &pkt);
 	}
-	if (too_long) {
-		ol_log(OL_LOG_CRITICAL, "cid %08x: reply of %zu bytes exceeds "
-		    "the buffer of %zu", rx->cid, total, cap);
-		return OL_ERR_TOO_LONG;
-	}
-	rx->len = total;
-	return OL_OK;
+	if ((r = reply_status(rx, &a, &pkt, st)) == OL_OK)
+		rx->len = a.total;
+	return r;
 }
 
 static int

@@ -19,7 +19,8 @@ cflags="-g -O1 -fsanitize=fuzzer,address,undefined -include $config_h
 	-I$src/src/transport -I$src/src/driver -I$src/src/sim
 	$(pkg-config --cflags libpcsclite)"
 transport="$src/src/transport/ol_err.c $src/src/transport/ol_log.c
-	$src/src/transport/ctaphid.c $src/src/transport/hid_dev.c
+	$src/src/transport/ctaphid.c $src/src/transport/ctaphid_msg.c
+	$src/src/transport/hid_dev.c
 	$src/src/transport/ctaphid_host.c $src/src/transport/timeutil.c
 	$src/src/transport/apdu_log.c $src/src/transport/hexutil.c"
 driver="$src/src/driver/devname.c $src/src/driver/atr.c
@@ -41,6 +42,7 @@ build fuzz_atr_apdu_log $driver $transport
 build fuzz_pinpad $driver $transport
 build fuzz_hid_descriptor $driver $transport
 build fuzz_ctaphid_host $transport
+build fuzz_ctaphid_assembler $transport
 build fuzz_sim_card $sim $transport -lcrypto
 build fuzz_sim_ctaphid $sim $transport -lcrypto
 build fuzz_piv_applet $sim $transport -lcrypto

@@ -16,6 +16,14 @@ OL_PASS=0
 OL_FAIL=0
 OL_PIDS=""
 
+# The PIN mode's OpenSC configuration: the very file the package ships
+# (installed, when the tests run against the installed packages)
+if [ -n "${OL_INSTALLED_SIM:-}" ] && [ -f /usr/share/ifd-openloop/opensc-pin-mode.conf ]; then
+	OL_PIN_MODE_CONF=/usr/share/ifd-openloop/opensc-pin-mode.conf
+else
+	OL_PIN_MODE_CONF="$top_srcdir/contrib/opensc-pin-mode.conf"
+fi
+
 # A bundle laid out as pcscd installs it, so the driver finds Info.plist
 # next to itself exactly as it does when installed.
 ol_setup() {

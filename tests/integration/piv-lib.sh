@@ -49,8 +49,9 @@
 #                                Debian 12's yubico-piv-tool 2.2.0 fails
 #                                selfsign-certificate under OpenSSL 3 before
 #                                sending anything, Yubico issue 388.)
-# piv_nopad_conf                 writes $OL_W/opensc-nopad.conf (OpenSC with
-#                                enable_pinpad = false) and prints its path: use
+# piv_nopad_conf                 prints the path of the PIN mode's OpenSC
+#                                configuration the package ships (OpenSC with
+#                                enable_pinpad = false, $OL_PIN_MODE_CONF): use
 #                                as OPENSC_CONF=... to ignore the device-as-PIN-pad
 #                                (Info.plist ifdConfirmOnDevice), e.g. for
 #                                pkcs15-tool --unblock-pin, which OpenSC 0.23
@@ -218,14 +219,7 @@ piv_import_ykpiv() { # SLOT [FILE]
 }
 
 piv_nopad_conf() {
-	cat >"$OL_W/opensc-nopad.conf" <<'CONF'
-app default {
-	reader_driver pcsc {
-		enable_pinpad = false;
-	}
-}
-CONF
-	echo "$OL_W/opensc-nopad.conf"
+	echo "$OL_PIN_MODE_CONF"
 }
 
 piv_read_cert() { # SLOT OUT

@@ -311,7 +311,7 @@ else
 	MPORT=$(free_port $((28300 + $$ % 500)))
 	echo "user_pref(\"marionette.port\", $MPORT);" >>"$FFP/user.js"
 	sm=$(sim_mark); vm=$(srv_mark)
-	env "${FF_ENV[@]}" OPENSC_CONF="$top_srcdir/contrib/opensc-pin-mode.conf" \
+	env "${FF_ENV[@]}" OPENSC_CONF="$OL_PIN_MODE_CONF" \
 		timeout 90 "$FIREFOX" --headless --no-remote --profile "$FFP" \
 		--marionette -remote-allow-system-access about:blank >"$OL_W/firefox-pin.log" 2>&1 &
 	ff_pid=$!
@@ -419,7 +419,7 @@ cr_round() {
 	sm=$(sim_mark); vm=$(srv_mark)
 	cr_env=(HOME="$CRH")
 	if [ "$mode" = pin ]; then
-		cr_env+=(OPENSC_CONF="$top_srcdir/contrib/opensc-pin-mode.conf"); answer=$OL_W/pin.txt
+		cr_env+=(OPENSC_CONF="$OL_PIN_MODE_CONF"); answer=$OL_W/pin.txt
 	else
 		answer=$OL_W/any-text.txt
 		printf 'x' >"$answer"

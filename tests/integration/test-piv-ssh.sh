@@ -40,16 +40,9 @@ PIN=271828
 SSHD_DIR="$OL_W/sshd"
 STATE="$OL_W/piv.state"
 
-# The PIN-given mode's OpenSC configuration (a user would put this in
-# ~/.config or /etc and point OPENSC_CONF at it for ssh and ssh-keygen).
-NOPAD_CONF="$OL_W/opensc-nopad.conf"
-cat >"$NOPAD_CONF" <<'CONF'
-app default {
-	reader_driver pcsc {
-		enable_pinpad = false;
-	}
-}
-CONF
+# The PIN-given mode's OpenSC configuration: the one the package ships, as
+# the README tells users to point OPENSC_CONF at it for ssh and ssh-keygen.
+NOPAD_CONF=$OL_PIN_MODE_CONF
 
 # sshd is a child of this shell and in OL_PIDS; its pid file is a second
 # handle on it, so that no sshd outlives the test whatever happened.
@@ -109,8 +102,8 @@ sim_answers() {
 # them (pcscd's log prefix is the time in microseconds since its previous
 # line)
 pcscd_ga_ms() {
-	pcscd_log_since "$1" | awk '/() C: 00 87 / { on = 1; t = 0; next }
-		on { t += $1 + 0; if (/() R:/) { print int(t / 1000); on = 0 } }'
+	pcscd_log_since "$1" | awk '/[(][)] C: 00 87 / { on = 1; t = 0; next }
+		on { t += $1 + 0; if (/[(][)] R:/) { print int(t / 1000); on = 0 } }'
 }
 
 # --- sshd ----------------------------------------------------------------

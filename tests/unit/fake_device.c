@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctaphid.h"
+#include "ctaphid_msg.h"
 #include "fake_device.h"
 #include "hid_dev.h"
 #include "ol_err.h"
@@ -149,61 +150,42 @@ dev_read_report(struct fake_dev *dev, uint8_t report[CTAPHID_REPORT_LEN],
 /*
  * Reassembles one request: 1 with *req filled, 0 if no init packet came
  * within timeout_ms, -1 if the host hung up.  Continuation packets out of
- * order, of another CID or without an init packet are host bugs: counted.
+ * order, of another CID or without an init packet, and requests left
+ * unfinished, are host bugs: counted.
  */
 static int
 dev_read_request(struct fake_dev *dev, struct fake_req *req, int timeout_ms)
 {
 	uint8_t report[CTAPHID_REPORT_LEN];
 	struct ctaphid_packet pkt;
-	size_t have = 0, n;
-	int in_msg = 0, r;
-	uint8_t expect_seq = 0;
+	struct ctaphid_asm a;
+	int r, st;
 
+	ctaphid_asm_init(&a, req->data, sizeof(req->data));
 	for (;;) {
 		r = dev_read_report(dev, report,
-		    in_msg ? CONT_TIMEOUT_MS : timeout_ms);
+		    a.pending ? CONT_TIMEOUT_MS : timeout_ms);
 		if (r <= 0) {
-			if (in_msg)
+			if (a.pending)
 				count_seq_error(dev); /* host stopped mid-message */
 			return r;
 		}
 		if (ctaphid_packet_parse(report, sizeof(report), &pkt) != OL_OK)
 			return -1; /* cannot happen: the length is 64 */
-		if (pkt.is_init) {
-			if (in_msg)
-				count_seq_error(dev); /* previous one abandoned */
-			if (pkt.bcnt > CTAPHID_MAX_MSG) {
-				count_seq_error(dev);
-				in_msg = 0;
-				continue;
-			}
-			memset(req, 0, sizeof(*req));
-			req->cid = pkt.cid;
-			req->cmd = pkt.cmd;
-			req->len = pkt.bcnt;
-			n = req->len < pkt.data_len ? req->len : pkt.data_len;
-			memcpy(req->data, pkt.data, n);
-			have = n;
-			expect_seq = 0;
-			in_msg = 1;
-		} else {
-			if (!in_msg || pkt.cid != req->cid ||
-			    pkt.seq != expect_seq) {
-				count_seq_error(dev);
-				continue;
-			}
-			n = req->len - have;
-			if (n > pkt.data_len)
-				n = pkt.data_len;
-			memcpy(req->data + have, pkt.data, n);
-			have += n;
-			expect_seq++;
+		if ((st = ctaphid_asm_feed(&a, &pkt)) == CTAPHID_ASM_PENDING) {
+			/* the previous one abandoned: counted, this one taken */
+			count_seq_error(dev);
+			st = ctaphid_asm_start(&a, &pkt);
 		}
-		if (have == req->len) {
+		if (st == CTAPHID_ASM_DONE) {
+			req->cid = a.cid;
+			req->cmd = a.cmd;
+			req->len = a.total;
 			req->lock_held = !fake_dev_lock_free(dev);
 			return 1;
 		}
+		if (st != CTAPHID_ASM_MORE)
+			count_seq_error(dev);
 	}
 }
 
@@ -395,21 +377,20 @@ fake_send_report(struct fake_dev *dev, const uint8_t report[64])
 	return n == CTAPHID_REPORT_LEN ? 0 : -1;
 }
 
+static int
+emit_report(void *arg, const uint8_t report[CTAPHID_REPORT_LEN])
+{
+	return fake_send_report(arg, report) == 0 ? OL_OK : OL_ERR_IO;
+}
+
 int
 fake_send_msg_part(struct fake_dev *dev, uint32_t cid, uint8_t cmd,
     const uint8_t *data, size_t len, size_t npkt)
 {
-	uint8_t report[CTAPHID_REPORT_LEN];
-	size_t i, total = ctaphid_packet_count(len);
-
-	if (npkt == 0 || npkt > total)
-		npkt = total;
-	for (i = 0; i < npkt; i++) {
-		if (ctaphid_packet_build(cid, cmd, data, len, i, report) != OL_OK ||
-		    fake_send_report(dev, report) != 0)
-			return -1;
-	}
-	return 0;
+	if (npkt == 0)
+		npkt = SIZE_MAX;
+	return ctaphid_fragment_head(cid, cmd, data, len, npkt, emit_report,
+	    dev) == OL_OK ? 0 : -1;
 }
 
 int

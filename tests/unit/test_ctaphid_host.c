@@ -25,6 +25,7 @@
 
 #include "ctaphid.h"
 #include "ctaphid_host.h"
+#include "ctaphid_msg.h"
 #include "fake_device.h"
 #include "hid_dev.h"
 #include "ol_err.h"
@@ -385,12 +386,21 @@ send_foreign_noise(struct fake_dev *dev)
 	fake_send_keepalive(dev, FOREIGN_CID, CTAPHID_STATUS_UPNEEDED);
 }
 
+/* Each report of our reply, then other channels' traffic. */
+static int
+emit_then_noise(void *arg, const uint8_t report[CTAPHID_REPORT_LEN])
+{
+	struct fake_dev *dev = arg;
+
+	fake_send_report(dev, report);
+	send_foreign_noise(dev);
+	return OL_OK;
+}
+
 static void
 h_foreign(struct fake_dev *dev, const struct fake_req *req, void *arg)
 {
 	struct fx *fx = arg;
-	uint8_t report[CTAPHID_REPORT_LEN];
-	size_t i, n;
 
 	note_request(fx, req);
 	send_foreign_noise(dev);
@@ -398,13 +408,8 @@ h_foreign(struct fake_dev *dev, const struct fake_req *req, void *arg)
 		std_reply(fx, dev, req);
 		return;
 	}
-	n = ctaphid_packet_count(req->len);
-	for (i = 0; i < n; i++) {
-		ctaphid_packet_build(req->cid, CTAPHID_PING, req->data, req->len,
-		    i, report);
-		fake_send_report(dev, report);
-		send_foreign_noise(dev);
-	}
+	ctaphid_fragment(req->cid, CTAPHID_PING, req->data, req->len,
+	    emit_then_noise, dev);
 }
 
 static void
@@ -789,28 +794,41 @@ test_reply_bcnt_over_max(void **state)
 }
 
 /* Reply packets out of order. */
+struct seq_spoiler {
+	struct fake_dev *dev;
+	int corrupt;          /* as fx->corrupt */
+	size_t idx;           /* reports emitted so far */
+};
+
+static int
+emit_bad_seq(void *arg, const uint8_t report[CTAPHID_REPORT_LEN])
+{
+	struct seq_spoiler *sp = arg;
+	uint8_t r[CTAPHID_REPORT_LEN];
+
+	memcpy(r, report, sizeof(r));
+	if (sp->idx == 1 && sp->corrupt == 1)
+		r[4] = 1; /* SEQ 0 skipped */
+	if (sp->idx == 2 && sp->corrupt == 2)
+		r[4] = 0; /* SEQ 0 again */
+	sp->idx++;
+	fake_send_report(sp->dev, r);
+	return OL_OK;
+}
+
 static void
 h_bad_seq(struct fake_dev *dev, const struct fake_req *req, void *arg)
 {
 	struct fx *fx = arg;
-	uint8_t report[CTAPHID_REPORT_LEN];
-	size_t i, n;
+	struct seq_spoiler sp = { dev, fx->corrupt, 0 };
 
 	note_request(fx, req);
 	if (req->cmd != CTAPHID_PING) {
 		std_reply(fx, dev, req);
 		return;
 	}
-	n = ctaphid_packet_count(req->len);
-	for (i = 0; i < n; i++) {
-		ctaphid_packet_build(req->cid, CTAPHID_PING, req->data, req->len,
-		    i, report);
-		if (i == 1 && fx->corrupt == 1)
-			report[4] = 1; /* SEQ 0 skipped */
-		if (i == 2 && fx->corrupt == 2)
-			report[4] = 0; /* SEQ 0 again */
-		fake_send_report(dev, report);
-	}
+	ctaphid_fragment(req->cid, CTAPHID_PING, req->data, req->len,
+	    emit_bad_seq, &sp);
 }
 
 static void

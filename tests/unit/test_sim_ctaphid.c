@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "ctaphid.h"
+#include "ctaphid_msg.h"
 #include "ol_err.h"
 #include "ol_log.h"
 #include "sim_card.h"
@@ -234,18 +235,36 @@ teardown(void **state)
 
 /* --- host-side helpers --------------------------------------------------- */
 
+struct feeder {
+	struct fx *fx;
+	int64_t now;
+};
+
+static int
+feed_report(void *arg, const uint8_t report[CTAPHID_REPORT_LEN])
+{
+	struct feeder *f = arg;
+
+	sim_ctaphid_feed(f->fx->dev, report, CTAPHID_REPORT_LEN, f->now);
+	return OL_OK;
+}
+
+/* The first nreports reports of a message (SIZE_MAX: all). */
+static void
+feed_head(struct fx *fx, uint32_t cid, uint8_t cmd, const uint8_t *msg,
+    size_t len, size_t nreports, int64_t now)
+{
+	struct feeder f = { fx, now };
+
+	assert_int_equal(ctaphid_fragment_head(cid, cmd, msg, len, nreports,
+	    feed_report, &f), OL_OK);
+}
+
 static void
 feed_msg(struct fx *fx, uint32_t cid, uint8_t cmd, const uint8_t *msg,
     size_t len, int64_t now)
 {
-	uint8_t r[CTAPHID_REPORT_LEN];
-	size_t i;
-
-	for (i = 0; i < ctaphid_packet_count(len); i++) {
-		assert_int_equal(ctaphid_packet_build(cid, cmd, msg, len, i, r),
-		    OL_OK);
-		sim_ctaphid_feed(fx->dev, r, sizeof(r), now);
-	}
+	feed_head(fx, cid, cmd, msg, len, SIZE_MAX, now);
 }
 
 /* Only the init packet of a message. */
@@ -253,10 +272,7 @@ static void
 feed_init_only(struct fx *fx, uint32_t cid, uint8_t cmd, const uint8_t *msg,
     size_t len, int64_t now)
 {
-	uint8_t r[CTAPHID_REPORT_LEN];
-
-	assert_int_equal(ctaphid_packet_build(cid, cmd, msg, len, 0, r), OL_OK);
-	sim_ctaphid_feed(fx->dev, r, sizeof(r), now);
+	feed_head(fx, cid, cmd, msg, len, 1, now);
 }
 
 /* Packet idx of a message (0: the init packet). */
@@ -292,38 +308,28 @@ pending(const struct fx *fx)
 	return fx->n - fx->rd;
 }
 
-/* Reassembles the next captured message; fails on any framing error. */
+/* Reassembles the next captured message: its reports must follow each
+ * other, init packet first, nothing of another channel between them. */
 static size_t
 next_msg(struct fx *fx, uint32_t *cid, uint8_t *cmd, uint8_t *buf,
     size_t cap)
 {
 	struct ctaphid_packet p;
-	size_t len, got, n;
-	uint8_t seq = 0;
+	struct ctaphid_asm a;
+	int st;
 
-	assert_true(pending(fx) > 0);
-	assert_int_equal(ctaphid_packet_parse(fx->rep[fx->rd++],
-	    CTAPHID_REPORT_LEN, &p), OL_OK);
-	assert_true(p.is_init);
-	*cid = p.cid;
-	*cmd = p.cmd;
-	len = p.bcnt;
-	assert_true(len <= cap);
-	got = len < p.data_len ? len : p.data_len;
-	memcpy(buf, p.data, got);
-	while (got < len) {
+	ctaphid_asm_init(&a, buf, cap);
+	do {
 		assert_true(pending(fx) > 0);
 		assert_int_equal(ctaphid_packet_parse(fx->rep[fx->rd++],
 		    CTAPHID_REPORT_LEN, &p), OL_OK);
-		assert_false(p.is_init);
-		assert_int_equal(p.cid, *cid);
-		assert_int_equal(p.seq, seq);
-		seq++;
-		n = len - got < p.data_len ? len - got : p.data_len;
-		memcpy(buf + got, p.data, n);
-		got += n;
-	}
-	return len;
+		/* first: an init packet; then: our continuations */
+		assert_int_equal(p.is_init, !a.pending);
+	} while ((st = ctaphid_asm_feed(&a, &p)) == CTAPHID_ASM_MORE);
+	assert_int_equal(st, CTAPHID_ASM_DONE);
+	*cid = a.cid;
+	*cmd = a.cmd;
+	return a.total;
 }
 
 static void

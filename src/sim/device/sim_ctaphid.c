@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ctaphid.h"
+#include "ctaphid_msg.h"
 #include "ol_err.h"
 #include "ol_log.h"
 #include "apdu_log.h"
@@ -42,11 +43,7 @@ enum dev_state {
 };
 
 struct rx {
-	uint32_t cid;
-	uint8_t cmd;
-	size_t bcnt;
-	size_t got;
-	uint8_t next_seq;
+	struct ctaphid_asm a;   /* over buf; pending while DEV_RECEIVING */
 	int64_t deadline;
 	uint8_t buf[CTAPHID_MAX_MSG];
 };
@@ -175,27 +172,31 @@ outq_free(const sim_ctaphid_t *dev)
 }
 
 static int
+outq_push(void *arg, const uint8_t report[CTAPHID_REPORT_LEN])
+{
+	sim_ctaphid_t *dev = arg;
+
+	if (outq_free(dev) == 0)
+		return OL_ERR_BUSY;
+	memcpy(dev->outq[(dev->oq_head + dev->oq_len) % OUTQ_LEN], report,
+	    CTAPHID_REPORT_LEN);
+	dev->oq_len++;
+	return OL_OK;
+}
+
+/* A message is queued whole or not at all: a host cannot use half. */
+static int
 send_msg(sim_ctaphid_t *dev, uint32_t cid, uint8_t cmd, const uint8_t *msg,
     size_t len)
 {
-	size_t i, n, slot;
-
 	if (len > CTAPHID_MAX_MSG)
 		return OL_ERR_TOO_LONG;
-	n = ctaphid_packet_count(len);
-	if (n > outq_free(dev)) {
+	if (ctaphid_packet_count(len) > outq_free(dev)) {
 		ol_log(OL_LOG_CRITICAL, "output queue full: %s reply to %08x "
 		    "dropped", ctaphid_cmd_name(cmd), (unsigned)cid);
 		return OL_ERR_BUSY;
 	}
-	for (i = 0; i < n; i++) {
-		slot = (dev->oq_head + dev->oq_len) % OUTQ_LEN;
-		if (ctaphid_packet_build(cid, cmd, msg, len, i,
-		    dev->outq[slot]) != OL_OK)
-			return OL_ERR_ARG;
-		dev->oq_len++;
-	}
-	return OL_OK;
+	return ctaphid_fragment(cid, cmd, msg, len, outq_push, dev);
 }
 
 static void
@@ -534,8 +535,7 @@ fault_arm(sim_ctaphid_t *dev, int64_t now)
 static void
 rx_drop(sim_ctaphid_t *dev)
 {
-	explicit_bzero(dev->rx.buf, dev->rx.got);
-	dev->rx.got = 0;
+	ctaphid_asm_abort(&dev->rx.a);
 	dev->state = DEV_IDLE;
 }
 
@@ -545,8 +545,8 @@ expire_rx(sim_ctaphid_t *dev, int64_t now)
 	if (dev->state != DEV_RECEIVING || now < dev->rx.deadline)
 		return;
 	ol_log(OL_LOG_INFO, "%08x: request stalled at %zu of %zu bytes",
-	    (unsigned)dev->rx.cid, dev->rx.got, dev->rx.bcnt);
-	send_error(dev, dev->rx.cid, CTAPHID_ERR_MSG_TIMEOUT);
+	    (unsigned)dev->rx.a.cid, dev->rx.a.got, dev->rx.a.total);
+	send_error(dev, dev->rx.a.cid, CTAPHID_ERR_MSG_TIMEOUT);
 	rx_drop(dev);
 }
 
@@ -585,58 +585,67 @@ static void
 rx_dispatch(sim_ctaphid_t *dev, int64_t now)
 {
 	struct rx *rx = &dev->rx;
+	uint32_t cid = rx->a.cid;
+	size_t len = rx->a.total;
 
 	dev->state = DEV_IDLE;
-	switch (rx->cmd) {
+	switch (rx->a.cmd) {
 	case CTAPHID_PING:
-		send_msg(dev, rx->cid, CTAPHID_PING, rx->buf, rx->bcnt);
+		send_msg(dev, cid, CTAPHID_PING, rx->buf, len);
 		break;
 	case CTAPHID_WINK:
-		if (rx->bcnt != 0) {
-			send_error(dev, rx->cid, CTAPHID_ERR_INVALID_LEN);
+		if (len != 0) {
+			send_error(dev, cid, CTAPHID_ERR_INVALID_LEN);
 			break;
 		}
 		ol_log(OL_LOG_INFO, "%08x: WINK (the LED would blink)",
-		    (unsigned)rx->cid);
-		send_msg(dev, rx->cid, CTAPHID_WINK, NULL, 0);
+		    (unsigned)cid);
+		send_msg(dev, cid, CTAPHID_WINK, NULL, 0);
 		break;
 	case CTAPHID_OPENLOOP_APDU:
-		if (fault_take(dev, rx->cid, now))
+		if (fault_take(dev, cid, now))
 			break;
-		start_apdu(dev, rx->cid, rx->buf, rx->bcnt, now);
+		start_apdu(dev, cid, rx->buf, len, now);
 		fault_arm(dev, now);
 		break;
 	case CTAPHID_CBOR:
-		cbor_request(dev, rx->cid, rx->buf, rx->bcnt);
+		cbor_request(dev, cid, rx->buf, len);
 		break;
 	default:
 		/* MSG (no U2F: NMSG), LOCK, other vendor commands, and
 		 * KEEPALIVE/ERROR, which hosts never send */
-		send_error(dev, rx->cid, CTAPHID_ERR_INVALID_CMD);
+		send_error(dev, cid, CTAPHID_ERR_INVALID_CMD);
 		break;
 	}
-	explicit_bzero(rx->buf, rx->got);
-	rx->got = 0;
+	/* the request may have been a PIN; what needs it has a copy */
+	explicit_bzero(rx->buf, len);
 }
 
+/* The init packet of a request on a channel free to send one. */
 static void
 rx_start(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt, int64_t now)
 {
 	struct rx *rx = &dev->rx;
-	size_t n;
 
-	rx->cid = pkt->cid;
-	rx->cmd = pkt->cmd;
-	rx->bcnt = pkt->bcnt;
-	rx->next_seq = 0;
-	rx->deadline = now + SIM_MSG_TIMEOUT_MS;
-	n = rx->bcnt < pkt->data_len ? rx->bcnt : pkt->data_len;
-	memcpy(rx->buf, pkt->data, n);
-	rx->got = n;
-	if (rx->got == rx->bcnt)
+	switch (ctaphid_asm_start(&rx->a, pkt)) {
+	case CTAPHID_ASM_DONE:
 		rx_dispatch(dev, now);
-	else
+		break;
+	case CTAPHID_ASM_MORE:
+		rx->deadline = now + SIM_MSG_TIMEOUT_MS;
 		dev->state = DEV_RECEIVING;
+		break;
+	case CTAPHID_ASM_PENDING:
+		/* a new request before the last one was complete: the
+		 * assembler dropped both */
+		dev->state = DEV_IDLE;
+		send_error(dev, pkt->cid, CTAPHID_ERR_INVALID_SEQ);
+		break;
+	default:
+		/* BCNT over 7609 */
+		send_error(dev, pkt->cid, CTAPHID_ERR_INVALID_LEN);
+		break;
+	}
 }
 
 static void
@@ -644,31 +653,25 @@ on_cont_packet(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt,
     int64_t now)
 {
 	struct rx *rx = &dev->rx;
-	size_t n;
+	int st;
 
 	/* another channel's continuation while it is refused, or a stray
 	 * one: the spec says ignore */
-	if (dev->state != DEV_RECEIVING || pkt->cid != rx->cid) {
+	if (!ctaphid_asm_is_mine(&rx->a, pkt)) {
 		ol_log(OL_LOG_COMM, "%08x: continuation outside a request "
 		    "ignored", (unsigned)pkt->cid);
 		return;
 	}
-	if (pkt->seq != rx->next_seq) {
+	if ((st = ctaphid_asm_add(&rx->a, pkt)) == CTAPHID_ASM_BAD_SEQ) {
 		ol_log(OL_LOG_INFO, "%08x: SEQ %u, expected %u",
 		    (unsigned)pkt->cid, (unsigned)pkt->seq,
-		    (unsigned)rx->next_seq);
-		rx_drop(dev);
+		    (unsigned)rx->a.next_seq);
+		dev->state = DEV_IDLE;
 		send_error(dev, pkt->cid, CTAPHID_ERR_INVALID_SEQ);
 		return;
 	}
-	n = rx->bcnt - rx->got;
-	if (n > pkt->data_len)
-		n = pkt->data_len;
-	memcpy(rx->buf + rx->got, pkt->data, n);
-	rx->got += n;
-	rx->next_seq++;
 	rx->deadline = now + SIM_MSG_TIMEOUT_MS;
-	if (rx->got == rx->bcnt)
+	if (st == CTAPHID_ASM_DONE)
 		rx_dispatch(dev, now);
 }
 
@@ -691,7 +694,7 @@ resync(sim_ctaphid_t *dev, uint32_t cid)
 	 * (not now: an APDU may still be running on the card) */
 	if (dev->session_cid == cid)
 		dev->session_cid = 0;
-	if (dev->state == DEV_RECEIVING && dev->rx.cid == cid) {
+	if (dev->state == DEV_RECEIVING && dev->rx.a.cid == cid) {
 		ol_log(OL_LOG_INFO, "%08x: resync drops a partial request",
 		    (unsigned)cid);
 		rx_drop(dev);
@@ -751,7 +754,7 @@ cmd_cancel(sim_ctaphid_t *dev, uint32_t cid)
 {
 	struct job *job = &dev->job;
 
-	if (dev->state == DEV_RECEIVING && dev->rx.cid == cid) {
+	if (dev->state == DEV_RECEIVING && dev->rx.a.cid == cid) {
 		ol_log(OL_LOG_INFO, "%08x: CANCEL drops a partial request",
 		    (unsigned)cid);
 		rx_drop(dev);
@@ -801,18 +804,11 @@ on_init_packet(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt,
 		send_error(dev, cid, CTAPHID_ERR_CHANNEL_BUSY);
 		return;
 	}
-	if (dev->state == DEV_RECEIVING && dev->rx.cid == cid) {
-		/* a new request before the last one was complete */
-		rx_drop(dev);
-		send_error(dev, cid, CTAPHID_ERR_INVALID_SEQ);
-		return;
-	}
-	if (dev->state != DEV_IDLE) {
+	/* one transaction at a time; a new request on the channel that is
+	 * sending one is the assembler's to refuse (rx_start) */
+	if (dev->state == DEV_PROCESSING || (dev->state == DEV_RECEIVING &&
+	    !ctaphid_asm_is_mine(&dev->rx.a, pkt))) {
 		send_error(dev, cid, CTAPHID_ERR_CHANNEL_BUSY);
-		return;
-	}
-	if (pkt->bcnt > CTAPHID_MAX_MSG) {
-		send_error(dev, cid, CTAPHID_ERR_INVALID_LEN);
 		return;
 	}
 	rx_start(dev, pkt, now);
@@ -871,6 +867,7 @@ sim_ctaphid_new(const struct sim_ctaphid_opts *opts, sim_ctaphid_t **out)
 	dev->job.ops = opts->card_ops;
 	dev->job.card = opts->card;
 	dev->job.wake_fd = dev->wake[1];
+	ctaphid_asm_init(&dev->rx.a, dev->rx.buf, sizeof(dev->rx.buf));
 	*out = dev;
 	dev = NULL;
 	r = OL_OK;

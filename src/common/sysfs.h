@@ -69,8 +69,8 @@ int ol_sysfs_parse_attr(const uint8_t *data, size_t len, char *out,
  * OL_ERR_PROTOCOL otherwise. */
 int ol_sysfs_parse_uint(const char *s, int base, unsigned long max,
     unsigned long *out);
-/* The value of KEY=value in uevent text into out; OL_ERR_NO_DEVICE if
- * absent, OL_ERR_TOO_LONG if it does not fit. */
+/* The value of KEY=value in uevent text into out (not overlapping text);
+ * OL_ERR_NO_DEVICE if absent, OL_ERR_TOO_LONG if it does not fit. */
 int ol_sysfs_uevent_get(const char *text, const char *key, char *out,
     size_t cap);
 

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,28 +22,10 @@
 
 #include "ol_err.h"
 #include "sysfs.h"
+#include "fake_tree.h"
 
 static char base[PATH_MAX];   /* holds root/ and outside/ */
 static char root[PATH_MAX];   /* the fake /sys */
-
-static void
-put(const char *dir, const char *name, const void *data, size_t len)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) <
-	    sizeof(path));
-	assert_non_null(f = fopen(path, "wb"));
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void
-put_str(const char *dir, const char *name, const char *text)
-{
-	put(dir, name, text, strlen(text));
-}
 
 static void
 path_of(char *out, size_t cap, const char *fmt, ...)
@@ -56,13 +37,6 @@ path_of(char *out, size_t cap, const char *fmt, ...)
 	n = vsnprintf(out, cap, fmt, ap);
 	va_end(ap);
 	assert_true(n > 0 && (size_t)n < cap);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
 }
 
 static int
@@ -89,7 +63,8 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	return nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(base);
+	return 0;
 }
 
 static void

@@ -145,8 +145,23 @@ hid_list_is_openloop(const struct hid_list_node *n)
 	return n->fido && n->claimed;
 }
 
-/* An attribute for display: made printable, cut to cap (a product
- * string is shown, not parsed); "" if it cannot be read. */
+/* s into out, cut to cap: for display only (a product string is shown,
+ * not parsed) */
+static void
+copy_cut(char *out, size_t cap, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (cap == 0)
+		return;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+/* An attribute for display: made printable, cut to cap; "" if it cannot
+ * be read. */
 static void
 read_display(const char *dir, const char *name, char *out, size_t cap,
     int keep_space)
@@ -156,7 +171,7 @@ read_display(const char *dir, const char *name, char *out, size_t cap,
 	if (ol_sysfs_read_attr(dir, name, buf, sizeof(buf)) != OL_OK)
 		buf[0] = '\0';
 	ol_make_printable(buf, keep_space);
-	snprintf(out, cap, "%s", buf);
+	copy_cut(out, cap, buf);
 }
 
 static int
@@ -194,11 +209,11 @@ parse_uevent(const char *dir, struct hid_list_node *n)
 	}
 	if (ol_sysfs_uevent_get(buf, "HID_NAME", v, sizeof(v)) == OL_OK) {
 		ol_make_printable(v, 1);
-		snprintf(n->product, sizeof(n->product), "%s", v);
+		copy_cut(n->product, sizeof(n->product), v);
 	}
 	if (ol_sysfs_uevent_get(buf, "HID_UNIQ", v, sizeof(v)) == OL_OK) {
 		ol_make_printable(v, 0);
-		snprintf(n->serial, sizeof(n->serial), "%s", v);
+		copy_cut(n->serial, sizeof(n->serial), v);
 	}
 }
 

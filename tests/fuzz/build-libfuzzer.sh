@@ -22,6 +22,7 @@ transport="$src/src/transport/ol_err.c $src/src/transport/ol_log.c
 	$src/src/transport/ctaphid.c $src/src/transport/hid_dev.c
 	$src/src/transport/ctaphid_host.c $src/src/transport/timeutil.c
 	$src/src/transport/apdu_log.c $src/src/transport/hexutil.c
+	$src/src/transport/printable.c
 	$src/src/common/sysfs.c $src/src/common/usb_ids.c"
 driver="$src/src/driver/devname.c $src/src/driver/atr.c
 	$src/src/driver/plist.c $src/src/driver/part10.c $src/src/driver/pinpad.c

@@ -16,8 +16,9 @@ DEPS="build-essential autoconf automake libtool pkg-config
       dpkg-dev debhelper lintian libccid"
 # git: commit signing through ssh-agent; python3: the tests' HTTPS server
 # and Marionette client; the browsers, Xvfb and xdotool: the real
-# Firefox ESR and Chromium client-certificate logins
-TEST_DEPS="git python3 firefox-esr chromium xvfb xdotool"
+# Firefox ESR and Chromium client-certificate logins; umockdev: openloop-hid's
+# libusb walk on faked USB devices (check-hid-list-usb.sh)
+TEST_DEPS="git python3 firefox-esr chromium xvfb xdotool umockdev"
 # the guest of tests/vm runs the host's own binaries: fido2-tools and acl
 # are used in the guest, the rest builds and boots it
 VM_DEPS="qemu-system-x86 busybox-static cpio kmod acl fido2-tools"

@@ -17,6 +17,7 @@
 #include "ol_err.h"
 #include "ol_log.h"
 #include "plist.h"
+#include "usb_ids.h"
 
 static int
 plist_path(char *out, size_t cap)
@@ -55,7 +56,8 @@ ol_bundle_config_load(struct ol_reader_config *cfg, unsigned *log_mask)
 {
 	char path[PATH_MAX];
 	ol_plist_t *plist = NULL;
-	const char *env, *v;
+	struct ol_usb_id id;
+	const char *env;
 	char *end;
 	long n;
 
@@ -76,12 +78,12 @@ ol_bundle_config_load(struct ol_reader_config *cfg, unsigned *log_mask)
 		n = ol_plist_get_long(plist, "ifdHidUsagePage", 0);
 		if (n > 0 && n <= 0xffff)
 			cfg->usage_page = (uint16_t)n;
-		if ((v = ol_plist_get(plist, "ifdVendorID", 0)) != NULL &&
-		    (n = strtol(v, &end, 16)) > 0 && n <= 0xffff && *end == '\0')
-			cfg->vid = (uint16_t)n;
-		if ((v = ol_plist_get(plist, "ifdProductID", 0)) != NULL &&
-		    (n = strtol(v, &end, 16)) > 0 && n <= 0xffff && *end == '\0')
-			cfg->pid = (uint16_t)n;
+		/* the first claimed ID names reader.conf readers */
+		if (ol_usb_id_from_plist(ol_plist_get(plist, "ifdVendorID", 0),
+		    ol_plist_get(plist, "ifdProductID", 0), &id) == OL_OK) {
+			cfg->vid = id.vid;
+			cfg->pid = id.pid;
+		}
 		ol_plist_free(&plist);
 	}
 	if ((env = getenv(OL_ENV_LOG_LEVEL)) != NULL) {

@@ -6,159 +6,43 @@
  * sysfs rather than libudev: the walk is a handful of directory reads,
  * needs no extra library in the driver pcscd loads, and the unit tests
  * can run it against a fake tree.  Paths are built from names read out
- * of directories, so every join is length-checked, every directory is
- * canonicalised and must stay below the root, and attribute files are
- * opened without following a final symlink.
+ * of directories: joins, resolving inside the root and bounded reads are
+ * sysfs.c's.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "hexutil.h"
 #include "hid_descriptor.h"
 #include "hotplug.h"
 #include "ol_err.h"
+#include "sysfs.h"
 
-/* sysfs attributes are at most a page */
-#define ATTR_MAX     4096
 #define USB_CLASS_HID 0x03
 
 struct walk {
-	char root[PATH_MAX];   /* canonical sysfs root */
-	size_t root_len;
+	struct ol_sysfs_root root;  /* canonical sysfs root */
 	uint16_t usage_page;
 };
 
-/* out = a "/" b; OL_ERR_TOO_LONG rather than a truncated path. */
+/* A number attribute of dir, at most max, as a long. */
 static int
-join(char *out, size_t cap, const char *a, const char *b)
+read_number(const char *dir, const char *name, int base, unsigned long max,
+    long *out)
 {
-	int n = snprintf(out, cap, "%s/%s", a, b);
+	unsigned long v;
 
-	if (n < 0 || (size_t)n >= cap)
-		return OL_ERR_TOO_LONG;
+	if (ol_sysfs_read_uint(dir, name, base, max, &v) != OL_OK)
+		return OL_ERR_NO_DEVICE;
+	*out = (long)v;
 	return OL_OK;
-}
-
-/* Canonicalises path into out (PATH_MAX) and checks it lies inside the
- * root: a symlink planted in the tree must not take the walk elsewhere. */
-static int
-resolve_inside(const struct walk *w, const char *path, char *out)
-{
-	if (realpath(path, out) == NULL)
-		return OL_ERR_NO_DEVICE;
-	if (w->root_len == 1) /* root is "/" */
-		return OL_OK;
-	if (strncmp(out, w->root, w->root_len) != 0 ||
-	    (out[w->root_len] != '/' && out[w->root_len] != '\0'))
-		return OL_ERR_NO_DEVICE;
-	return OL_OK;
-}
-
-/* Reads at most cap bytes of a regular file (not through a symlink).
- * OL_ERR_TOO_LONG if the file holds more. */
-static int
-read_bounded(const char *path, uint8_t *buf, size_t cap, size_t *len)
-{
-	struct stat st;
-	size_t got = 0;
-	ssize_t n;
-	uint8_t extra;
-	int fd, e = OL_OK;
-
-	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NOCTTY | O_NONBLOCK)) < 0)
-		return errno == EACCES ? OL_ERR_PERMISSION : OL_ERR_NO_DEVICE;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		e = OL_ERR_NO_DEVICE;
-		goto out;
-	}
-	/* sysfs hands attributes out in pieces: read until EOF */
-	while (got < cap) {
-		n = read(fd, buf + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = OL_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got == cap && read(fd, &extra, 1) > 0) {
-		e = OL_ERR_TOO_LONG;
-		goto out;
-	}
-	*len = got;
-out:
-	close(fd);
-	return e;
-}
-
-/* A text attribute of dir, surrounding white space removed. */
-static int
-read_attr(const char *dir, const char *name, char *buf, size_t cap)
-{
-	char path[PATH_MAX];
-	size_t len, start = 0;
-	int e;
-
-	buf[0] = '\0';
-	if (cap < 2)
-		return OL_ERR_ARG;
-	if ((e = join(path, sizeof(path), dir, name)) != OL_OK)
-		return e;
-	if ((e = read_bounded(path, (uint8_t *)buf, cap - 1, &len)) != OL_OK)
-		return e;
-	buf[len] = '\0';
-	/* an attribute is one line: a NUL inside ends it */
-	len = strlen(buf);
-	while (len > 0 && strchr(" \t\r\n", buf[len - 1]) != NULL)
-		buf[--len] = '\0';
-	while (buf[start] == ' ' || buf[start] == '\t')
-		start++;
-	memmove(buf, buf + start, len - start + 1);
-	return OL_OK;
-}
-
-/* An attribute holding a number in base 10 or 16, at most max. */
-static int
-read_number(const char *dir, const char *name, int base, long max, long *out)
-{
-	char buf[32];
-	char *end;
-	long v;
-
-	if (read_attr(dir, name, buf, sizeof(buf)) != OL_OK || buf[0] == '\0')
-		return OL_ERR_NO_DEVICE;
-	/* no sign, no blanks: strtol would accept both */
-	if (buf[0] == '-' || buf[0] == '+')
-		return OL_ERR_NO_DEVICE;
-	errno = 0;
-	v = strtol(buf, &end, base);
-	if (errno != 0 || *end != '\0' || v < 0 || v > max)
-		return OL_ERR_NO_DEVICE;
-	*out = v;
-	return OL_OK;
-}
-
-/* locale-independent, and safe for any char value */
-static int
-isxdigit_c(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
 }
 
 /* "BBBB:VVVV:PPPP.NNNN", the name of a HID device below its interface */
@@ -169,12 +53,12 @@ is_hid_device_name(const char *s)
 	size_t i;
 
 	for (i = 0; shape[i] != '\0'; i++) {
-		if (shape[i] == 'x' ? !isxdigit_c(s[i]) : s[i] != shape[i])
+		if (shape[i] == 'x' ? ol_hexval(s[i]) < 0 : s[i] != shape[i])
 			return 0;
 	}
 	/* the sequence number may outgrow four digits */
 	for (; s[i] != '\0'; i++)
-		if (!isxdigit_c(s[i]))
+		if (ol_hexval(s[i]) < 0)
 			return 0;
 	return 1;
 }
@@ -203,8 +87,8 @@ find_hidraw_node(const struct walk *w, const char *hiddir, char *node,
 	DIR *d = NULL;
 	int e = OL_ERR_NO_DEVICE;
 
-	if (join(path, sizeof(path), hiddir, "hidraw") != OL_OK ||
-	    resolve_inside(w, path, real) != OL_OK ||
+	if (ol_sysfs_join(path, sizeof(path), hiddir, "hidraw") != OL_OK ||
+	    ol_sysfs_resolve(&w->root, path, real) != OL_OK ||
 	    (d = opendir(real)) == NULL)
 		goto out;
 	while ((de = readdir(d)) != NULL) {
@@ -247,12 +131,11 @@ check_interface(const struct walk *w, const char *ifdir, char *node,
 	while ((de = readdir(d)) != NULL) {
 		if (!is_hid_device_name(de->d_name))
 			continue;
-		if (join(path, sizeof(path), ifdir, de->d_name) != OL_OK ||
-		    resolve_inside(w, path, hiddir) != OL_OK)
+		if (ol_sysfs_join(path, sizeof(path), ifdir, de->d_name) !=
+		    OL_OK || ol_sysfs_resolve(&w->root, path, hiddir) != OL_OK)
 			continue;
-		if (join(path, sizeof(path), hiddir, "report_descriptor") !=
-		    OL_OK || read_bounded(path, desc, sizeof(desc), &len) !=
-		    OL_OK || (r = ol_hid_descriptor_is_fido(desc, len,
+		if (ol_sysfs_read_raw(hiddir, "report_descriptor", desc,
+		    sizeof(desc), &len) != OL_OK || (r = ol_hid_descriptor_is_fido(desc, len,
 		    w->usage_page)) < 0) {
 			if (best == OL_HOTPLUG_NOT_HID)
 				best = OL_HOTPLUG_BAD_DESCRIPTOR;
@@ -299,8 +182,8 @@ for_each_interface(const struct walk *w, const char *devdir,
 		if (strncmp(de->d_name, devname, nlen) != 0 ||
 		    de->d_name[nlen] != ':')
 			continue;
-		if (join(path, sizeof(path), devdir, de->d_name) != OL_OK ||
-		    resolve_inside(w, path, ifdir) != OL_OK ||
+		if (ol_sysfs_join(path, sizeof(path), devdir, de->d_name) !=
+		    OL_OK || ol_sysfs_resolve(&w->root, path, ifdir) != OL_OK ||
 		    read_number(ifdir, "bInterfaceNumber", 16, 255, &ifnum) !=
 		    OL_OK)
 			continue;
@@ -360,7 +243,8 @@ find_usb_device(const struct walk *w, int bus, int address, char *devdir,
 	DIR *d = NULL;
 	int e = OL_ERR_NO_DEVICE;
 
-	if (join(dir, sizeof(dir), w->root, "bus/usb/devices") != OL_OK ||
+	if (ol_sysfs_join(dir, sizeof(dir), w->root.path,
+	    "bus/usb/devices") != OL_OK ||
 	    (d = opendir(dir)) == NULL)
 		goto out;
 	while ((de = readdir(d)) != NULL) {
@@ -369,8 +253,8 @@ find_usb_device(const struct walk *w, int bus, int address, char *devdir,
 		if (de->d_name[0] == '.' || strchr(de->d_name, ':') != NULL)
 			continue;
 		if (strlen(de->d_name) >= name_cap ||
-		    join(path, sizeof(path), dir, de->d_name) != OL_OK ||
-		    resolve_inside(w, path, devdir) != OL_OK)
+		    ol_sysfs_join(path, sizeof(path), dir, de->d_name) != OL_OK ||
+		    ol_sysfs_resolve(&w->root, path, devdir) != OL_OK)
 			continue;
 		if (read_number(devdir, "busnum", 10, INT_MAX, &busnum) !=
 		    OL_OK || read_number(devdir, "devnum", 10, INT_MAX,
@@ -414,11 +298,11 @@ ol_hotplug_find_hidraw(const char *sysfs_root, const struct ol_devname *dev,
 		return OL_ERR_ARG;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return OL_ERR_NOMEM;
-	if (realpath(sysfs_root, st->w.root) == NULL) {
+	if (sysfs_root[0] == '\0' ||
+	    ol_sysfs_root_init(&st->w.root, sysfs_root) != OL_OK) {
 		e = OL_ERR_ARG;
 		goto out;
 	}
-	st->w.root_len = strlen(st->w.root);
 	st->w.usage_page = usage_page != 0 ? usage_page :
 	    OL_HID_FIDO_USAGE_PAGE;
 
@@ -427,7 +311,7 @@ ol_hotplug_find_hidraw(const char *sysfs_root, const struct ol_devname *dev,
 		goto out;
 	/* no serial, or one longer than a USB string descriptor can hold:
 	 * the reader is named without it */
-	if (read_attr(st->devdir, "serial", res->serial,
+	if (ol_sysfs_read_attr(st->devdir, "serial", res->serial,
 	    sizeof(res->serial)) != OL_OK)
 		res->serial[0] = '\0';
 

@@ -20,10 +20,11 @@
 
 #include "hid_descriptor.h"
 #include "hid_list.h"
-#include "hexutil.h"
 #include "ol_err.h"
 #include "plist.h"
 #include "printable.h"
+#include "sysfs.h"
+#include "usb_ids.h"
 
 #ifndef OL_DEFAULT_VID
 #define OL_DEFAULT_VID 0x1209
@@ -32,44 +33,12 @@
 #define OL_DEFAULT_PID 0x0001
 #endif
 
-/* sysfs hands out at most OL_HID_DESCRIPTOR_MAX bytes; read_file keeps
- * one byte for a terminator. */
-#define DESCRIPTOR_MAX (OL_HID_DESCRIPTOR_MAX + 1)
-#define ATTR_MAX       4096
 #define MAX_IDS        16
 
-struct usb_id {
-	uint16_t vid, pid;
-};
-
-static struct usb_id claimed[MAX_IDS];
+static struct ol_usb_id claimed[MAX_IDS];
 static size_t n_claimed;
 static int loaded;
 static char claimed_text[MAX_IDS * 11];
-
-/* "VVVV:PPPP" at s; 0 on success */
-static int
-parse_id(const char *s, struct usb_id *id)
-{
-	unsigned v = 0, p = 0;
-	int i, h;
-
-	for (i = 0; i < 4; i++) {
-		if ((h = ol_hexval(s[i])) < 0)
-			return -1;
-		v = v << 4 | (unsigned)h;
-	}
-	if (s[4] != ':')
-		return -1;
-	for (i = 5; i < 9; i++) {
-		if ((h = ol_hexval(s[i])) < 0)
-			return -1;
-		p = p << 4 | (unsigned)h;
-	}
-	id->vid = (uint16_t)v;
-	id->pid = (uint16_t)p;
-	return 0;
-}
 
 static void
 add_claimed(uint16_t vid, uint16_t pid)
@@ -96,25 +65,21 @@ load_installed(void)
 	const char *root = getenv(HID_LIST_ROOT_ENV);
 	char path[PATH_MAX];
 	ol_plist_t *pl = NULL;
+	struct ol_usb_id id;
 	size_t n;
-	char *end;
-	long v, p;
 
 	n = (size_t)snprintf(path, sizeof(path), "%s%s", root != NULL ? root :
 	    "", OL_BUNDLE_INFO_PLIST);
 	if (n >= sizeof(path) || ol_plist_load(path, &pl) != OL_OK)
 		return;
 	n = ol_plist_count(pl, "ifdVendorID");
+	/* unequal lists: pcscd refuses the file, so it claims nothing */
 	if (ol_plist_count(pl, "ifdProductID") == n) {
-		for (size_t i = 0; i < n; i++) {
-			v = strtol(ol_plist_get(pl, "ifdVendorID", i), &end, 16);
-			if (*end != '\0' || v <= 0 || v > 0xffff)
-				continue;
-			p = strtol(ol_plist_get(pl, "ifdProductID", i), &end, 16);
-			if (*end != '\0' || p < 0 || p > 0xffff)
-				continue;
-			add_claimed((uint16_t)v, (uint16_t)p);
-		}
+		for (size_t i = 0; i < n; i++)
+			if (ol_usb_id_from_plist(ol_plist_get(pl,
+			    "ifdVendorID", i), ol_plist_get(pl, "ifdProductID",
+			    i), &id) == OL_OK)
+				add_claimed(id.vid, id.pid);
 	}
 	ol_plist_free(&pl);
 #endif
@@ -130,20 +95,19 @@ load_claimed(void)
 #else
 	const char *s = "";
 #endif
-	struct usb_id id;
-	size_t off = 0;
+	struct ol_usb_id ids[MAX_IDS];
+	size_t off = 0, n_ids;
 	int n;
 
 	if (loaded)
 		return;
 	loaded = 1;
-	while (strlen(s) >= 9 && parse_id(s, &id) == 0) {
-		add_claimed(id.vid, id.pid);
-		s += 9;
-		if (*s != ',')
-			break;
-		s++;
-	}
+	/* configure checked the list with openloop-usb-ids; a list longer
+	 * than MAX_IDS keeps its first MAX_IDS */
+	if (ol_usb_id_parse_list(s, ids, MAX_IDS, &n_ids) == OL_ERR_ARG)
+		n_ids = 0;
+	for (size_t i = 0; i < n_ids; i++)
+		add_claimed(ids[i].vid, ids[i].pid);
 #if !defined(OL_USB_IDS)
 	add_claimed(OL_DEFAULT_VID, OL_DEFAULT_PID);
 #endif
@@ -182,56 +146,41 @@ hid_list_is_openloop(const struct hid_list_node *n)
 	return n->fido && n->claimed;
 }
 
-/* Reads at most cap - 1 bytes of a small file, NUL-terminated; the length
- * read, or -1. */
-static ssize_t
-read_file(const char *path, char *buf, size_t cap)
+/* s into out, cut to cap: for display only (a product string is shown,
+ * not parsed) */
+static void
+copy_cut(char *out, size_t cap, const char *s)
 {
-	ssize_t n, total = 0;
-	int fd;
+	size_t len = strlen(s);
 
-	if (cap == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	while ((size_t)total < cap - 1) {
-		n = read(fd, buf + total, cap - 1 - (size_t)total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		total += n;
-	}
-	close(fd);
-	buf[total] = '\0';
-	return total;
+	if (cap == 0)
+		return;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(out, s, len);
+	out[len] = '\0';
 }
 
-/* First line of an attribute file into out, made printable; 0 on
- * success. */
-static int
-read_attr(const char *path, char *out, size_t cap)
+/* An attribute for display: made printable, cut to cap; "" if it cannot
+ * be read. */
+static void
+read_display(const char *dir, const char *name, char *out, size_t cap,
+    int keep_space)
 {
-	char buf[ATTR_MAX];
+	char buf[OL_SYSFS_ATTR_MAX];
 
-	if (read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	ol_make_printable(buf, 1);
-	if (snprintf(out, cap, "%s", buf) < 0)
-		return -1;
-	return 0;
+	if (ol_sysfs_read_attr(dir, name, buf, sizeof(buf)) != OL_OK)
+		buf[0] = '\0';
+	ol_make_printable(buf, keep_space);
+	copy_cut(out, cap, buf);
 }
 
 static int
-read_int_attr(const char *path, int base, int *out)
+read_int(const char *dir, const char *name, int base, int *out)
 {
-	char buf[32], *end;
-	long v;
+	unsigned long v;
 
-	if (read_attr(path, buf, sizeof(buf)) != 0)
-		return -1;
-	errno = 0;
-	v = strtol(buf, &end, base);
-	if (errno != 0 || end == buf || v < 0 || v > INT_MAX)
+	if (ol_sysfs_read_uint(dir, name, base, INT_MAX, &v) != OL_OK)
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -239,37 +188,33 @@ read_int_attr(const char *path, int base, int *out)
 
 /* HID_ID=0003:00001209:00000001, HID_NAME=..., HID_UNIQ=... */
 static void
-parse_uevent(const char *path, struct hid_list_node *n)
+parse_uevent(const char *dir, struct hid_list_node *n)
 {
-	char buf[ATTR_MAX], *line, *save = NULL, *end;
+	char buf[OL_SYSFS_ATTR_MAX], v[OL_SYSFS_ATTR_MAX];
 	unsigned long bus, vid, pid;
 
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	if (ol_sysfs_read_text(dir, "uevent", buf, sizeof(buf)) != OL_OK)
 		return;
-	for (line = strtok_r(buf, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "HID_ID=", 7) == 0) {
-			errno = 0;
-			bus = strtoul(line + 7, &end, 16);
-			if (errno != 0 || *end != ':')
-				continue;
-			vid = strtoul(end + 1, &end, 16);
-			if (errno != 0 || *end != ':')
-				continue;
-			pid = strtoul(end + 1, &end, 16);
-			if (errno != 0 || vid > 0xffff || pid > 0xffff)
-				continue;
+	/* "BBBB:VVVVVVVV:PPPPPPPP", fields of 4, 8 and 8 hex digits */
+	if (ol_sysfs_uevent_get(buf, "HID_ID", v, sizeof(v)) == OL_OK &&
+	    strlen(v) == 22 && v[4] == ':' && v[13] == ':') {
+		v[4] = v[13] = '\0';
+		if (ol_sysfs_parse_uint(v, 16, 0xffff, &bus) == OL_OK &&
+		    ol_sysfs_parse_uint(v + 5, 16, 0xffff, &vid) == OL_OK &&
+		    ol_sysfs_parse_uint(v + 14, 16, 0xffff, &pid) == OL_OK) {
 			n->bus_type = (unsigned)bus;
 			n->vid = (uint16_t)vid;
 			n->pid = (uint16_t)pid;
 			n->have_ids = 1;
-		} else if (strncmp(line, "HID_NAME=", 9) == 0) {
-			snprintf(n->product, sizeof(n->product), "%s", line + 9);
-			ol_make_printable(n->product, 1);
-		} else if (strncmp(line, "HID_UNIQ=", 9) == 0) {
-			snprintf(n->serial, sizeof(n->serial), "%s", line + 9);
-			ol_make_printable(n->serial, 0);
 		}
+	}
+	if (ol_sysfs_uevent_get(buf, "HID_NAME", v, sizeof(v)) == OL_OK) {
+		ol_make_printable(v, 1);
+		copy_cut(n->product, sizeof(n->product), v);
+	}
+	if (ol_sysfs_uevent_get(buf, "HID_UNIQ", v, sizeof(v)) == OL_OK) {
+		ol_make_printable(v, 0);
+		copy_cut(n->serial, sizeof(n->serial), v);
 	}
 }
 
@@ -290,13 +235,16 @@ check_access(struct hid_list_node *n)
 	    OL_ERR_IO;
 }
 
-/* Fills one node from ROOT/sys/class/hidraw/NAME; 0 on success. */
+/* Fills one node from SYS/class/hidraw/NAME (SYS: ROOT/sys); 0 on
+ * success.  What cannot be read stays unknown: the node is still listed. */
 static int
-read_node(const char *root, const char *name, struct hid_list_node *n)
+read_node(const struct ol_sysfs_root *sys, const char *root,
+    const char *name, struct hid_list_node *n)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 64];
-	uint8_t desc[DESCRIPTOR_MAX];
-	ssize_t len;
+	char link[PATH_MAX], hid[PATH_MAX], iface[PATH_MAX], usb[PATH_MAX];
+	uint8_t *desc = NULL;
+	unsigned long v;
+	size_t len;
 
 	memset(n, 0, sizeof(*n));
 	n->iface = n->usb_bus = n->usb_dev = -1;
@@ -304,36 +252,40 @@ read_node(const char *root, const char *name, struct hid_list_node *n)
 	    (int)sizeof(n->name) ||
 	    snprintf(n->node, sizeof(n->node), "%s/dev/%s", root, name) >=
 	    (int)sizeof(n->node) ||
-	    snprintf(dir, sizeof(dir), "%s/sys/class/hidraw/%s/device", root,
-	    name) >= (int)sizeof(dir))
+	    snprintf(link, sizeof(link), "%s/class/hidraw/%s/device",
+	    sys->path, name) >= (int)sizeof(link))
 		return -1;
+	/* device is the HID device, its parent the USB interface, whose
+	 * parent the USB device: resolved once, then kept inside sysfs */
+	if (ol_sysfs_resolve(sys, link, hid) != OL_OK)
+		goto access;
 
-	snprintf(path, sizeof(path), "%s/uevent", dir);
-	parse_uevent(path, n);
+	parse_uevent(hid, n);
 	n->claimed = n->have_ids && hid_list_id_claimed(n->vid, n->pid);
 
-	snprintf(path, sizeof(path), "%s/report_descriptor", dir);
-	if ((len = read_file(path, (char *)desc, sizeof(desc))) >= 0) {
+	if ((desc = malloc(OL_HID_DESCRIPTOR_MAX)) != NULL &&
+	    ol_sysfs_read_raw(hid, "report_descriptor", desc,
+	    OL_HID_DESCRIPTOR_MAX, &len) == OL_OK) {
 		n->descriptor_read = 1;
 		/* malformed (< 0) counts as no FIDO interface: the kernel
 		 * would not have made one of it either */
-		n->fido = ol_hid_descriptor_is_fido(desc, (size_t)len, 0) == 1;
+		n->fido = ol_hid_descriptor_is_fido(desc, len, 0) == 1;
 	}
+	free(desc);
 
-	/* device is the HID device; its parent the USB interface (with
-	 * bInterfaceNumber), whose parent the USB device (busnum, devnum).
-	 * ".." after a symlink resolves against the link's target. */
-	if (n->bus_type == 3) {
-		snprintf(path, sizeof(path), "%s/../bInterfaceNumber", dir);
-		if (read_int_attr(path, 16, &n->iface) != 0)
-			n->iface = -1;
-		snprintf(path, sizeof(path), "%s/../../busnum", dir);
-		if (read_int_attr(path, 10, &n->usb_bus) != 0)
-			n->usb_bus = -1;
-		snprintf(path, sizeof(path), "%s/../../devnum", dir);
-		if (read_int_attr(path, 10, &n->usb_dev) != 0)
-			n->usb_dev = -1;
+	if (n->bus_type == 3 &&
+	    ol_sysfs_parent(sys, hid, iface, sizeof(iface)) == OL_OK) {
+		if (ol_sysfs_read_hex(iface, "bInterfaceNumber", 255, &v) ==
+		    OL_OK)
+			n->iface = (int)v;
+		if (ol_sysfs_parent(sys, iface, usb, sizeof(usb)) == OL_OK) {
+			if (read_int(usb, "busnum", 10, &n->usb_bus) != 0)
+				n->usb_bus = -1;
+			if (read_int(usb, "devnum", 10, &n->usb_dev) != 0)
+				n->usb_dev = -1;
+		}
 	}
+access:
 	check_access(n);
 	return 0;
 }
@@ -349,7 +301,8 @@ node_cmp(const void *a, const void *b)
 }
 
 static int
-scan_hidraw(const char *root, struct hid_list *l)
+scan_hidraw(const struct ol_sysfs_root *sys, const char *root,
+    struct hid_list *l)
 {
 	char dir[PATH_MAX];
 	struct hid_list_node *grown;
@@ -358,13 +311,14 @@ scan_hidraw(const char *root, struct hid_list *l)
 	DIR *d;
 	int r = OL_OK;
 
-	if (snprintf(dir, sizeof(dir), "%s/sys/class/hidraw", root) >=
-	    (int)sizeof(dir))
+	if (ol_sysfs_join(dir, sizeof(dir), sys->path, "class/hidraw") !=
+	    OL_OK)
 		return OL_OK;
 	if ((d = opendir(dir)) == NULL)
 		return OL_OK; /* no hidraw support, or none yet: nothing */
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "hidraw", 6) != 0)
+		if (strncmp(de->d_name, "hidraw", 6) != 0 ||
+		    !ol_sysfs_is_entry(de->d_name))
 			continue;
 		if (l->n_nodes == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -375,7 +329,8 @@ scan_hidraw(const char *root, struct hid_list *l)
 			}
 			l->nodes = grown;
 		}
-		if (read_node(root, de->d_name, &l->nodes[l->n_nodes]) == 0)
+		if (read_node(sys, root, de->d_name, &l->nodes[l->n_nodes]) ==
+		    0)
 			l->n_nodes++;
 	}
 	closedir(d);
@@ -402,35 +357,38 @@ add_usb(struct hid_list *l, const struct hid_list_usb *u, size_t *cap)
 /* Product and serial strings without opening the device (which would need
  * write access to /dev/bus/usb): sysfs has them under the port path. */
 static void
-usb_strings_from_sysfs(libusb_device *dev, struct hid_list_usb *u)
+usb_strings_from_sysfs(const struct ol_sysfs_root *sys, libusb_device *dev,
+    struct hid_list_usb *u)
 {
 	uint8_t ports[8];
-	char path[PATH_MAX], file[PATH_MAX + 16];
+	char name[64], path[PATH_MAX], real[PATH_MAX];
 	size_t off;
-	int n, i;
+	int n, i, w;
 
 	n = libusb_get_port_numbers(dev, ports, (int)sizeof(ports));
 	if (n <= 0)
 		return;
-	off = (size_t)snprintf(path, sizeof(path), "/sys/bus/usb/devices/%d-",
-	    u->bus);
-	for (i = 0; i < n && off < sizeof(path); i++) {
-		int w = snprintf(path + off, sizeof(path) - off, "%s%u",
+	/* "B-P.P.P", as the kernel names the device */
+	w = snprintf(name, sizeof(name), "bus/usb/devices/%d-", u->bus);
+	if (w < 0 || (size_t)w >= sizeof(name))
+		return;
+	off = (size_t)w;
+	for (i = 0; i < n; i++) {
+		w = snprintf(name + off, sizeof(name) - off, "%s%u",
 		    i > 0 ? "." : "", ports[i]);
-		if (w < 0)
+		if (w < 0 || (size_t)w >= sizeof(name) - off)
 			return;
 		off += (size_t)w;
 	}
-	if (off >= sizeof(path))
+	if (ol_sysfs_join(path, sizeof(path), sys->path, name) != OL_OK ||
+	    ol_sysfs_resolve(sys, path, real) != OL_OK)
 		return;
-	snprintf(file, sizeof(file), "%s/product", path);
-	read_attr(file, u->product, sizeof(u->product));
-	snprintf(file, sizeof(file), "%s/serial", path);
-	read_attr(file, u->serial, sizeof(u->serial));
+	read_display(real, "product", u->product, sizeof(u->product), 1);
+	read_display(real, "serial", u->serial, sizeof(u->serial), 0);
 }
 
 static int
-walk_libusb(struct hid_list *l)
+walk_libusb(const struct ol_sysfs_root *sys, struct hid_list *l)
 {
 	struct libusb_device_descriptor dd;
 	struct libusb_config_descriptor *cfg;
@@ -472,7 +430,7 @@ walk_libusb(struct hid_list *l)
 					u.hid_ifaces++;
 			libusb_free_config_descriptor(cfg);
 		}
-		usb_strings_from_sysfs(devs[i], &u);
+		usb_strings_from_sysfs(sys, devs[i], &u);
 		if ((r = add_usb(l, &u, &cap)) != OL_OK)
 			break;
 	}
@@ -483,65 +441,57 @@ out:
 	return r;
 }
 
-/* The test stand-in for libusb: ROOT/sys/bus/usb/devices/B-P (devices;
+/* The test stand-in for libusb: SYS/bus/usb/devices/B-P (devices;
  * names with ':' are interfaces). */
 static int
-walk_sysfs_usb(const char *root, struct hid_list *l)
+walk_sysfs_usb(const struct ol_sysfs_root *sys, struct hid_list *l)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 2 * NAME_MAX], s[16];
+	char dir[PATH_MAX], path[PATH_MAX], dev[PATH_MAX], ifdir[PATH_MAX];
 	struct hid_list_usb u;
-	struct usb_id id;
 	struct dirent *de, *ie;
+	unsigned long vid, pid, cls;
 	size_t cap = 0, len;
-	DIR *d, *id_dir;
-	int r = OL_OK, cls;
+	DIR *d = NULL, *id_dir;
+	int r = OL_OK;
 
-	if (snprintf(dir, sizeof(dir), "%s/sys/bus/usb/devices", root) >=
-	    (int)sizeof(dir) || (d = opendir(dir)) == NULL) {
+	if (ol_sysfs_join(dir, sizeof(dir), sys->path, "bus/usb/devices") !=
+	    OL_OK || (d = opendir(dir)) == NULL) {
 		snprintf(l->usb_error, sizeof(l->usb_error),
-		    "no %s/sys/bus/usb/devices", root);
+		    "no %.96s/bus/usb/devices", sys->path);
 		return OL_OK;
 	}
 	l->usb_walked = 1;
 	while (r == OL_OK && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || strchr(de->d_name, ':') != NULL)
+		if (!ol_sysfs_is_entry(de->d_name) || de->d_name[0] == '.' ||
+		    strchr(de->d_name, ':') != NULL)
 			continue;
-		char vp[12];
-		snprintf(path, sizeof(path), "%s/%s/idVendor", dir, de->d_name);
-		if (read_attr(path, s, sizeof(s)) != 0 || strlen(s) != 4)
-			continue;
-		memcpy(vp, s, 4);
-		vp[4] = ':';
-		snprintf(path, sizeof(path), "%s/%s/idProduct", dir, de->d_name);
-		if (read_attr(path, s, sizeof(s)) != 0 || strlen(s) != 4)
-			continue;
-		memcpy(vp + 5, s, 4);
-		vp[9] = '\0';
-		if (parse_id(vp, &id) != 0 || !hid_list_id_claimed(id.vid, id.pid))
+		if (ol_sysfs_join(path, sizeof(path), dir, de->d_name) !=
+		    OL_OK || ol_sysfs_resolve(sys, path, dev) != OL_OK ||
+		    ol_sysfs_read_hex(dev, "idVendor", 0xffff, &vid) != OL_OK ||
+		    ol_sysfs_read_hex(dev, "idProduct", 0xffff, &pid) != OL_OK ||
+		    !hid_list_id_claimed((uint16_t)vid, (uint16_t)pid))
 			continue;
 		memset(&u, 0, sizeof(u));
-		u.vid = id.vid;
-		u.pid = id.pid;
-		snprintf(path, sizeof(path), "%s/%s/busnum", dir, de->d_name);
-		if (read_int_attr(path, 10, &u.bus) != 0)
+		u.vid = (uint16_t)vid;
+		u.pid = (uint16_t)pid;
+		if (read_int(dev, "busnum", 10, &u.bus) != 0)
 			u.bus = -1;
-		snprintf(path, sizeof(path), "%s/%s/devnum", dir, de->d_name);
-		if (read_int_attr(path, 10, &u.dev) != 0)
+		if (read_int(dev, "devnum", 10, &u.dev) != 0)
 			u.dev = -1;
-		snprintf(path, sizeof(path), "%s/%s/product", dir, de->d_name);
-		read_attr(path, u.product, sizeof(u.product));
-		snprintf(path, sizeof(path), "%s/%s/serial", dir, de->d_name);
-		read_attr(path, u.serial, sizeof(u.serial));
+		read_display(dev, "product", u.product, sizeof(u.product), 1);
+		read_display(dev, "serial", u.serial, sizeof(u.serial), 0);
 		/* interfaces are siblings named "B-P:C.I" */
 		len = strlen(de->d_name);
 		if ((id_dir = opendir(dir)) != NULL) {
 			while ((ie = readdir(id_dir)) != NULL) {
 				if (strncmp(ie->d_name, de->d_name, len) != 0 ||
-				    ie->d_name[len] != ':')
+				    ie->d_name[len] != ':' ||
+				    ol_sysfs_join(path, sizeof(path), dir,
+				    ie->d_name) != OL_OK ||
+				    ol_sysfs_resolve(sys, path, ifdir) != OL_OK)
 					continue;
-				snprintf(path, sizeof(path),
-				    "%s/%s/bInterfaceClass", dir, ie->d_name);
-				if (read_int_attr(path, 16, &cls) == 0 &&
+				if (ol_sysfs_read_hex(ifdir, "bInterfaceClass",
+				    255, &cls) == OL_OK &&
 				    cls == LIBUSB_CLASS_HID)
 					u.hid_ifaces++;
 			}
@@ -556,6 +506,8 @@ walk_sysfs_usb(const char *root, struct hid_list *l)
 int
 hid_list_scan(const char *root, struct hid_list *out)
 {
+	struct ol_sysfs_root *sys = NULL;
+	char path[PATH_MAX];
 	int r;
 
 	if (out == NULL)
@@ -564,9 +516,20 @@ hid_list_scan(const char *root, struct hid_list *out)
 	if (root == NULL)
 		root = "";
 	load_claimed();
-	if ((r = scan_hidraw(root, out)) != OL_OK)
+	if ((sys = calloc(1, sizeof(*sys))) == NULL)
+		return OL_ERR_NOMEM;
+	/* ROOT/sys: every path read below stays inside it */
+	if (snprintf(path, sizeof(path), "%s/sys", root) >=
+	    (int)sizeof(path) || ol_sysfs_root_init(sys, path) != OL_OK) {
+		snprintf(out->usb_error, sizeof(out->usb_error),
+		    "no sysfs at %s/sys", root);
+		free(sys);
+		return OL_OK;
+	}
+	if ((r = scan_hidraw(sys, root, out)) != OL_OK)
 		goto fail;
-	r = root[0] != '\0' ? walk_sysfs_usb(root, out) : walk_libusb(out);
+	r = root[0] != '\0' ? walk_sysfs_usb(sys, out) :
+	    walk_libusb(sys, out);
 	if (r != OL_OK)
 		goto fail;
 	/* Tie each USB device to its FIDO hidraw node, if it has one. */
@@ -576,8 +539,10 @@ hid_list_scan(const char *root, struct hid_list *out)
 			    out->nodes[j].usb_bus == out->usb[i].bus &&
 			    out->nodes[j].usb_dev == out->usb[i].dev)
 				out->usb[i].has_fido_node = 1;
+	free(sys);
 	return OL_OK;
 fail:
+	free(sys);
 	hid_list_free(out);
 	return r;
 }

@@ -22,6 +22,7 @@
 
 #include "hid_dev.h"
 #include "printable.h"
+#include "sysfs.h"
 #include "ol_err.h"
 #include "ol_log.h"
 #include "timeutil.h"
@@ -97,30 +98,25 @@ read_line_file(const char *path, char *buf, size_t cap)
 static void
 hidraw_serial(const char *node, char *out, size_t cap)
 {
-	char path[PATH_MAX], buf[4096], *line, *save = NULL;
+	char dir[PATH_MAX], *uevent = NULL, *uniq;
 	const char *base = strrchr(node, '/');
-	ssize_t n;
-	int fd;
 
 	out[0] = '\0';
 	base = base != NULL ? base + 1 : node;
-	if (snprintf(path, sizeof(path), "/sys/class/hidraw/%s/device/uevent",
-	    base) >= (int)sizeof(path))
-		return;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "HID_UNIQ=", 9) == 0) {
-			snprintf(out, cap, "%s", line + 9);
-			return;
-		}
-	}
+	/* on the heap: pcscd opens devices on its threads */
+	if (!ol_sysfs_is_entry(base) ||
+	    snprintf(dir, sizeof(dir), "/sys/class/hidraw/%s/device", base) >=
+	    (int)sizeof(dir) ||
+	    (uevent = malloc(2 * OL_SYSFS_ATTR_MAX)) == NULL)
+		goto out;
+	uniq = uevent + OL_SYSFS_ATTR_MAX;
+	/* a serial longer than cap is shown cut rather than not at all */
+	if (ol_sysfs_read_text(dir, "uevent", uevent, OL_SYSFS_ATTR_MAX) ==
+	    OL_OK && ol_sysfs_uevent_get(uevent, "HID_UNIQ", uniq,
+	    OL_SYSFS_ATTR_MAX) == OL_OK)
+		snprintf(out, cap, "%s", uniq);
+out:
+	free(uevent);
 }
 
 static int

@@ -16,13 +16,15 @@ command -v clang >/dev/null || { echo "clang is missing: apt-get install clang l
 mkdir -p "$out"
 
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -include $config_h
-	-I$src/src/transport -I$src/src/driver -I$src/src/sim
+	-I$src/src/common -I$src/src/transport -I$src/src/driver -I$src/src/sim
 	$(pkg-config --cflags libpcsclite)"
 transport="$src/src/transport/ol_err.c $src/src/transport/ol_log.c
 	$src/src/transport/ctaphid.c $src/src/transport/ctaphid_msg.c
 	$src/src/transport/hid_dev.c
 	$src/src/transport/ctaphid_host.c $src/src/transport/timeutil.c
-	$src/src/transport/apdu_log.c $src/src/transport/hexutil.c"
+	$src/src/transport/apdu_log.c $src/src/transport/hexutil.c
+	$src/src/transport/printable.c
+	$src/src/common/sysfs.c $src/src/common/usb_ids.c"
 driver="$src/src/driver/devname.c $src/src/driver/atr.c
 	$src/src/driver/plist.c $src/src/driver/part10.c $src/src/driver/pinpad.c
 	$src/src/driver/hid_descriptor.c"
@@ -41,6 +43,7 @@ build fuzz_plist $driver $transport
 build fuzz_atr_apdu_log $driver $transport
 build fuzz_pinpad $driver $transport
 build fuzz_hid_descriptor $driver $transport
+build fuzz_sysfs $transport
 build fuzz_ctaphid_host $transport
 build fuzz_ctaphid_assembler $transport
 build fuzz_sim_card $sim $transport -lcrypto

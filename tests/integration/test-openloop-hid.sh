@@ -201,7 +201,7 @@ check_grep "fake sysfs: another vendor's FIDO key is listed as such" \
 # openloop-usb-ids add does; the package's build claims none itself)
 drop=$(sed -n 's/^usbdropdir = //p' "$top_builddir/Makefile")
 mkdir -p "$R4$drop/ifd-openloop.bundle/Contents"
-sh "$top_srcdir/src/driver/gen-info-plist.sh" "$top_srcdir/Info.plist.in" 1050:0407 0.0 libifdopenloop.so \
+sh "$top_builddir/openloop-usb-ids" render-plist "$top_srcdir/Info.plist.in" 1050:0407 0.0 libifdopenloop.so \
 	>"$R4$drop/ifd-openloop.bundle/Contents/Info.plist"
 check_grep "fake sysfs: an ID the installed Info.plist claims counts as Openloop's" \
 	"$R4/dev/hidraw0: Openloop device" env OPENLOOP_HID_SYSFS_ROOT="$R4" "$HID" list

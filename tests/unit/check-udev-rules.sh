@@ -196,7 +196,7 @@ fi
 
 # --- the rule openloop-usb-ids writes: from the built Info.plist with its
 # lists emptied, two IDs added (one named), one of them removed again
-sh "$top_srcdir/src/driver/gen-info-plist.sh" "$top_srcdir/Info.plist.in" none 0.0 libifdopenloop.so >"$work/Info.plist"
+"$tool" render-plist "$top_srcdir/Info.plist.in" none 0.0 libifdopenloop.so >"$work/Info.plist"
 mkdir "$work/rules.d"
 t() { "$tool" --plist "$work/Info.plist" --udev-dir "$work/rules.d" --no-reload "$@" >>"$work/tool.log" 2>&1; }
 if t add 1209:0001 && t add 20A0:42B2 --name "Openloop Pro" && t add 16d0:0e90 && t remove 20a0:42b2; then

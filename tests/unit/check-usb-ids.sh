@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # openloop-usb-ids on a private Info.plist and rules directory: what add,
 # remove and list do to the two files, that the Info.plist stays in the
-# form gen-info-plist.sh writes (so pcscd reads it), idempotence, strict
+# form render-plist writes for the build (so pcscd reads it), idempotence, strict
 # input checking and the exit statuses man/openloop-usb-ids.8 documents.
 # The rule's shape is checked by check-udev-rules.sh.
 # (automake test: exit 0 pass, 1 fail)
@@ -11,7 +11,6 @@ set -u
 : "${top_srcdir:?}"
 
 tool=$top_builddir/openloop-usb-ids
-gen=$top_srcdir/src/driver/gen-info-plist.sh
 tmpl=$top_srcdir/Info.plist.in
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -26,7 +25,7 @@ rdir=$work/rules.d
 rules=$rdir/70-openloop.rules
 mkdir -p "$work/etc" "$work/bundle/Contents" "$rdir"
 # as the package lays it out: the bundle's Info.plist links to /etc
-sh "$gen" "$tmpl" none 0.0 libifdopenloop.so >"$plist"
+"$tool" render-plist "$tmpl" none 0.0 libifdopenloop.so >"$plist"
 ln -s "$plist" "$work/bundle/Contents/Info.plist"
 
 # run EXPECTED-STATUS NAME ARGS...: the tool on the link, output kept
@@ -41,7 +40,7 @@ run() {
 	fi
 }
 same_as_gen() { # IDS
-	sh "$gen" "$tmpl" "$1" 0.0 libifdopenloop.so | cmp -s - "$plist"
+	"$tool" render-plist "$tmpl" "$1" 0.0 libifdopenloop.so | cmp -s - "$plist"
 }
 
 run 0 "list on an Info.plist that claims nothing" list
@@ -49,8 +48,8 @@ grep -q 'claims no USB ID' "$work/out" && ok "list says no ID is claimed" || not
 [ ! -e "$rules" ] && ok "no rule while nothing is claimed" || notok "a rule while nothing is claimed"
 
 run 0 "add 1209:0001" add 1209:0001
-same_as_gen 1209:0001 && ok "Info.plist as gen-info-plist.sh writes it for 1209:0001" ||
-	{ notok "Info.plist after add:"; sh "$gen" "$tmpl" 1209:0001 0.0 libifdopenloop.so | diff - "$plist" | sed 's/^/    # /'; }
+same_as_gen 1209:0001 && ok "Info.plist as the build writes it for 1209:0001" ||
+	{ notok "Info.plist after add:"; "$tool" render-plist "$tmpl" 1209:0001 0.0 libifdopenloop.so | diff - "$plist" | sed 's/^/    # /'; }
 [ -L "$work/bundle/Contents/Info.plist" ] && ok "the bundle's link is kept, the file behind it changed" || notok "the link was replaced"
 grep -q 'ATTRS{idVendor}=="1209", ATTRS{idProduct}=="0001", GROUP="pcscd", MODE="0660", TAG+="uaccess"' "$rules" &&
 	ok "rule for 1209:0001 written" || notok "no rule for 1209:0001"
@@ -64,7 +63,7 @@ run 0 "add 1209:0001 in upper case and with another name" add 1209:0001 --name O
 cmp -s "$plist" "$work/before" && ok "still one entry" || notok "a second entry for the same ID"
 
 run 0 "add 20A0:42B2" add 20A0:42B2
-same_as_gen 1209:0001,20a0:42b2 && ok "Info.plist as gen-info-plist.sh writes it for two IDs" || notok "Info.plist after the second add"
+same_as_gen 1209:0001,20a0:42b2 && ok "Info.plist as the build writes it for two IDs" || notok "Info.plist after the second add"
 run 0 "list" list
 [ "$(cut -f1,2 "$work/out")" = "$(printf '1209:0001\tOpenloop\n20a0:42b2\tOpenloop')" ] &&
 	ok "list prints both IDs with their names" || notok "list: $(cat "$work/out")"
@@ -114,7 +113,7 @@ cmp -s "$plist" "$work/before" && [ ! -e "$rules" ] && ok "nothing written by re
 sed '/<key>ifdFriendlyName<\/key>/,/<\/array>/d' "$plist" >"$work/bundle/nolist.plist"
 "$tool" --plist "$work/bundle/nolist.plist" --udev-dir "$rdir" --no-reload add 1209:0001 >/dev/null 2>&1
 [ $? -eq 2 ] && ok "exit 2 for an Info.plist without ifdFriendlyName" || notok "no ifdFriendlyName accepted"
-sh "$gen" "$tmpl" 1209:0001 0.0 libifdopenloop.so | sed '0,/<string>Openloop<\/string>/{/<string>Openloop<\/string>/d}' >"$work/bundle/uneven.plist"
+"$tool" render-plist "$tmpl" 1209:0001 0.0 libifdopenloop.so | sed '0,/<string>Openloop<\/string>/{/<string>Openloop<\/string>/d}' >"$work/bundle/uneven.plist"
 cp "$work/bundle/uneven.plist" "$work/uneven.before"
 "$tool" --plist "$work/bundle/uneven.plist" --udev-dir "$rdir" --no-reload add 20a0:42b2 >/dev/null 2>&1
 [ $? -eq 2 ] && cmp -s "$work/bundle/uneven.plist" "$work/uneven.before" &&
@@ -138,5 +137,29 @@ if [ "$(id -u)" -ne 0 ]; then
 else
 	echo "ok - exit 3 for an unwritable directory # SKIP as root"
 fi
+
+# --- the build's modes: configure checks --with-usb-ids with check-ids,
+# make renders Info.plist and the rule with the code add uses
+for bad in '' none, 1209:0001, ,1209:0001 0000:0001 1209:0001,1209:0001 \
+    1209:0001,1209:0001 '1209:0001, 20a0:42b2' 1209 120g:0001 yes; do
+	"$tool" check-ids "$bad" >/dev/null 2>&1
+	[ $? -eq 1 ] && ok "check-ids refuses '$bad'" || notok "check-ids accepted '$bad'"
+done
+[ "$("$tool" check-ids 1209:0001,20A0:42B2)" = 1209:0001,20a0:42b2 ] &&
+	[ "$("$tool" check-ids none)" = none ] &&
+	ok "check-ids prints the list lower case, none as none" || notok "check-ids output"
+"$tool" render-rules none >/dev/null 2>&1
+[ $? -eq 1 ] && ok "render-rules: no rule for none" || notok "render-rules none"
+"$tool" render-plist "$tmpl" 1209:0001 '0.0</string>' libifdopenloop.so >/dev/null 2>&1
+[ $? -eq 1 ] && ok "render-plist refuses XML in VERSION" || notok "render-plist took XML"
+"$tool" --plist "$work/bundle/Contents/Info.plist" --udev-dir "$rdir" --no-reload add 1209:0001 >/dev/null 2>&1
+"$tool" render-rules 1209:0001 | sed -n '/^ACTION==/,$p' >"$work/built.body"
+sed -n '/^ACTION==/,$p' "$rules" | cmp -s - "$work/built.body" && [ -s "$work/built.body" ] &&
+	ok "the build's rule and the tool's differ only in their header" ||
+	{ notok "rule bodies differ:"; sed -n '/^ACTION==/,$p' "$rules" | diff - "$work/built.body" | sed 's/^/    # /'; }
+head -n 1 "$rules" | grep -q '^# Generated by openloop-usb-ids' &&
+	! "$tool" render-rules 1209:0001 | head -n 1 | grep -q '^# Generated by openloop-usb-ids' &&
+	ok "only the tool's rule carries the mark postrm deletes by" || notok "marks"
+"$tool" --plist "$work/bundle/Contents/Info.plist" --udev-dir "$rdir" --no-reload remove 1209:0001 >/dev/null 2>&1
 
 exit $fail

@@ -29,6 +29,7 @@
 #include "ol_err.h"
 #include "ol_log.h"
 #include "reader.h"
+#include "fake_tree.h"
 
 /* The FIDO descriptor of the QEMU gadget (/work/shared/vm-gadget.md) */
 static const uint8_t fido_desc[] = {
@@ -62,59 +63,6 @@ static char stage[PATH_MAX];    /* where its tree is built */
 #define LONGROOT_LEN (PATH_MAX - 70)
 
 /* ---- building trees ---------------------------------------------- */
-
-static void
-mkdirs(const char *fmt, ...)
-{
-	char path[PATH_MAX], *p;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	assert_true(n > 0 && (size_t)n < sizeof(path));
-	for (p = path + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		(void)mkdir(path, 0755);
-		*p = '/';
-	}
-	(void)mkdir(path, 0755);
-}
-
-static void
-put(const char *dir, const char *name, const void *data, size_t len)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) <
-	    sizeof(path));
-	assert_non_null(f = fopen(path, "wb"));
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void
-put_str(const char *dir, const char *name, const char *text)
-{
-	put(dir, name, text, strlen(text));
-}
-
-static void
-link_to(const char *target, const char *fmt, ...)
-{
-	char path[PATH_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	assert_true(vsnprintf(path, sizeof(path), fmt, ap) <
-	    (int)sizeof(path));
-	va_end(ap);
-	assert_int_equal(symlink(target, path), 0);
-}
 
 /*
  * A USB device at base/devices/usb<bus>/<name>, linked from
@@ -177,20 +125,6 @@ move_into(const char *from, const char *to, const char *name)
 	FMT(a, "%s/%s", from, name);
 	FMT(b, "%s/%s", to, name);
 	assert_int_equal(rename(a, b), 0);
-}
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static void
-rm_tree(const char *path)
-{
-	if (path[0] != '\0')
-		(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int

@@ -54,6 +54,7 @@ struct options {
 	const char *puk;             /* NULL: the default 12345678 */
 	enum sim_touch_mode touch;
 	int touch_ms;
+	enum piv_timing timing;
 	enum piv_model model;
 	int model_given;
 	const char *state_path;
@@ -130,6 +131,15 @@ usage(FILE *f)
 	    "                              for a touch; MS: approve after "
 	    "MS ms\n"
 	    "                              (default %d)\n"
+	    "      --timing device|instant\n"
+	    "                              device: key generation and "
+	    "signatures take\n"
+	    "                              as long as on the device "
+	    "(RSA-2048 key\n"
+	    "                              generation about 10 s, "
+	    "KEEPALIVE meanwhile);\n"
+	    "                              instant: the computation only "
+	    "(default device)\n"
 	    "      --model A|C             A: P-256 and Ed25519; C: also "
 	    "RSA-2048\n"
 	    "                              (default C)\n"
@@ -236,7 +246,7 @@ static int
 parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_SERIAL = 256, OPT_DELAY, OPT_INTERVAL, OPT_PIN, OPT_PUK,
-	    OPT_TOUCH, OPT_MODEL, OPT_STATE, OPT_HIDG, OPT_FAULT };
+	    OPT_TOUCH, OPT_MODEL, OPT_STATE, OPT_HIDG, OPT_FAULT, OPT_TIMING };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "hidg", required_argument, NULL, OPT_HIDG },
@@ -247,6 +257,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "puk", required_argument, NULL, OPT_PUK },
 		{ "touch", required_argument, NULL, OPT_TOUCH },
 		{ "model", required_argument, NULL, OPT_MODEL },
+		{ "timing", required_argument, NULL, OPT_TIMING },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "fault-control", required_argument, NULL, OPT_FAULT },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -261,6 +272,7 @@ parse_options(int argc, char **argv, struct options *o)
 	o->report_interval_ms = SIM_REPORT_INTERVAL_MS;
 	o->touch = SIM_TOUCH_AFTER;
 	o->touch_ms = SIM_TOUCH_DEFAULT_MS;
+	o->timing = PIV_TIMING_DEVICE;
 	o->model = PIV_MODEL_C;
 	while ((c = getopt_long(argc, argv, "s:vhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -296,6 +308,13 @@ parse_options(int argc, char **argv, struct options *o)
 			if (check_pin("--puk", optarg) == -1)
 				return -1;
 			o->puk = optarg;
+			break;
+		case OPT_TIMING:
+			if (piv_timing_parse(optarg, &o->timing) == -1) {
+				fprintf(stderr, "openloop-sim: --timing wants "
+				    "device or instant, got '%s'\n", optarg);
+				return -1;
+			}
 			break;
 		case OPT_TOUCH:
 			if (parse_touch(optarg, o) == -1)
@@ -591,6 +610,7 @@ main(int argc, char **argv)
 	sim_card_config_init(&ccfg);
 	ccfg.touch = o.touch;
 	ccfg.touch_ms = o.touch_ms;
+	ccfg.timing = o.timing;
 	ccfg.piv = st;
 	ccfg.piv_state_path = o.state_path;
 	r = sim_card_new_config(&ccfg, &sim.card);
@@ -651,6 +671,9 @@ main(int argc, char **argv)
 	    "report interval %d ms", SIM_FW_MAJOR, SIM_FW_MINOR, SIM_FW_BUILD,
 	    o.processing_delay_ms, o.report_interval_ms);
 	log_touch(&o);
+	ol_log(OL_LOG_INFO, "PIV: %s timing (RSA-2048 key generation %d ms)",
+	    o.timing == PIV_TIMING_DEVICE ? "device" : "instant",
+	    piv_timing_ms(o.timing, PIV_OP_GENERATE, PIV_ALG_RSA2048));
 	status = run(&sim);
 fail:
 	/* the device first: it joins the worker, which uses the card */

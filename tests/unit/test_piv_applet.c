@@ -1737,6 +1737,59 @@ state_persists(void **state)
 	fx->dir[0] = '\0';
 }
 
+/* --- timing --------------------------------------------------------------- */
+
+/* The table: the vendor's 10 s for RSA-2048 key generation; nothing at
+ * all with the instant timing. */
+static void
+timing_table(void **state)
+{
+	(void)state;
+	assert_int_equal(piv_timing_ms(PIV_TIMING_DEVICE, PIV_OP_GENERATE,
+	    PIV_ALG_RSA2048), 10000);
+	assert_true(piv_timing_ms(PIV_TIMING_DEVICE, PIV_OP_PRIVATE,
+	    PIV_ALG_P256) > 0);
+	assert_int_equal(piv_timing_ms(PIV_TIMING_INSTANT, PIV_OP_GENERATE,
+	    PIV_ALG_RSA2048), 0);
+	assert_int_equal(piv_timing_ms(PIV_TIMING_DEVICE, PIV_OP_PRIVATE,
+	    PIV_ALG_AES128), 0);
+}
+
+/* With the device timing, a P-256 key generation and a blind signature
+ * keep the card busy (processing, not waiting for a touch) for at least
+ * the modelled time.  Lower bounds only: a loaded machine is slower. */
+static void
+device_timing(void **state)
+{
+	struct fx *fx = *state;
+	struct sim_card_config cfg;
+	struct async a;
+	int64_t t0;
+	int gen_ms = piv_timing_ms(PIV_TIMING_DEVICE, PIV_OP_GENERATE,
+	    PIV_ALG_P256);
+	int sign_ms = piv_timing_ms(PIV_TIMING_DEVICE, PIV_OP_PRIVATE,
+	    PIV_ALG_P256);
+
+	sim_card_free(&fx->card);
+	sim_card_config_init(&cfg);
+	cfg.touch = SIM_TOUCH_APPROVE;
+	cfg.piv = fx->st;
+	cfg.timing = PIV_TIMING_DEVICE;
+	assert_int_equal(sim_card_new_config(&cfg, &fx->card), OL_OK);
+	ready(fx);
+	t0 = ol_now_ms();
+	EVP_PKEY_free(generate(fx, 0x9a, PIV_ALG_P256, NULL));
+	assert_true(ol_now_ms() - t0 >= gen_ms - 5);
+	assert_int_equal(verify(fx, "123456"), 0x9000);
+	t0 = ol_now_ms();
+	async_sign(&a, fx, 0x9a);
+	assert_true(wait_status(fx->card, SIM_CARD_PROCESSING, 2000));
+	pthread_join(a.t, NULL);
+	assert_int_equal(a.sw, 0x9000);
+	assert_true(ol_now_ms() - t0 >= sign_ms - 5);
+	assert_int_equal(count_in_log("PIV: waiting for touch"), 0);
+}
+
 int
 main(void)
 {
@@ -1788,6 +1841,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(get_response_rules, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(extended_apdus, setup,
+		    teardown),
+		cmocka_unit_test(timing_table),
+		cmocka_unit_test_setup_teardown(device_timing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(state_persists, setup,
 		    teardown),

@@ -22,6 +22,7 @@
 #include "piv_applet.h"
 #include "piv_crypto.h"
 #include "piv_state.h"
+#include "timeutil.h"
 #include "tlv.h"
 
 #define INS_VERIFY        0x20
@@ -88,6 +89,7 @@ enum pin_status {
 struct piv_applet {
 	struct sim_touch_port touch;   /* the user, through the card */
 	char *path;               /* --state FILE, or NULL */
+	enum piv_timing timing;   /* the secure element's speed */
 	/* the session: reset by piv_applet_reset() */
 	enum pin_status pin;
 	int pin_always;           /* a VERIFY with the PIN since the last
@@ -134,6 +136,13 @@ piv_applet_new(const struct sim_touch_port *touch, const struct piv_state *st,
 		a->st.keys[i].slot = slot_ids[i];
 	*out = a;
 	return OL_OK;
+}
+
+void
+piv_applet_set_timing(piv_applet_t *a, enum piv_timing timing)
+{
+	if (a != NULL)
+		a->timing = timing;
 }
 
 void
@@ -1021,6 +1030,7 @@ cmd_generate(struct piv_applet *a, const struct sim_apdu *apdu,
 	struct tlv_writer w;
 	size_t used, der_len = 0;
 	uint16_t sw = ISO_SW_UNKNOWN;
+	int64_t started;
 	uint8_t id;
 
 	if (apdu->p1 != 0x00 || (k = key_slot(a, apdu->p2)) == NULL)
@@ -1040,9 +1050,11 @@ cmd_generate(struct piv_applet *a, const struct sim_apdu *apdu,
 	if (id == PIV_ALG_RSA2048)
 		ol_log(OL_LOG_INFO, "PIV: generating an RSA-2048 key in %02X",
 		    (unsigned)apdu->p2);
+	started = ol_now_ms();
 	if (piv_crypto_generate(id, der, sizeof(der), &der_len) != OL_OK ||
 	    piv_crypto_public(id, der, der_len, &pub) != OL_OK)
 		goto out;
+	piv_timing_pace(a->timing, PIV_OP_GENERATE, id, started);
 	resp_writer(resp, &w);
 	put_pubkey(&w, &pub);
 	if (w.overflow)
@@ -1157,6 +1169,7 @@ ga_key(struct piv_applet *a, const struct sim_apdu *apdu,
 	struct tlv_writer w;
 	size_t out_len = 0, m;
 	uint16_t sw;
+	int64_t started;
 	int r = OL_ERR_IO;
 
 	if ((k = key_slot(a, apdu->p2)) == NULL ||
@@ -1170,6 +1183,7 @@ ga_key(struct piv_applet *a, const struct sim_apdu *apdu,
 		return sw;
 	if ((sw = authorize(a, apdu->p2, ga_what(k, d))) != ISO_SW_OK)
 		return sw;
+	started = ol_now_ms();   /* after the touch: the element works now */
 	if (d->exponent != NULL) {
 		r = piv_crypto_ecdh(k->der, k->der_len, d->exponent->val,
 		    d->exponent->len, out);
@@ -1194,6 +1208,7 @@ ga_key(struct piv_applet *a, const struct sim_apdu *apdu,
 		    ga_what(k, d), (unsigned)apdu->p2, ol_strerror(r));
 		return ISO_SW_UNKNOWN;
 	}
+	piv_timing_pace(a->timing, PIV_OP_PRIVATE, k->alg, started);
 	resp_writer(resp, &w);
 	m = tlv_open(&w, TAG_DYN_AUTH);
 	tlv_put(&w, TAG_RESPONSE, out, out_len);

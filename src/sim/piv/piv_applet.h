@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "piv_state.h"
+#include "piv_timing.h"
 #include "apdu.h"
 #include "iso7816.h"
 #include "sim_touch.h"
@@ -38,6 +39,10 @@ typedef struct piv_applet piv_applet_t;
 int piv_applet_new(const struct sim_touch_port *touch, const struct piv_state *st,
     const char *state_path, piv_applet_t **out);
 void piv_applet_free(piv_applet_t **applet);
+
+/* How long key generation and private-key operations take (default:
+ * PIV_TIMING_INSTANT).  Never while an APDU runs. */
+void piv_applet_set_timing(piv_applet_t *applet, enum piv_timing timing);
 
 /* A new session (card reset, new CTAPHID channel): forgets the verified
  * PIN, the management-key authentication and a pending challenge. */

@@ -409,6 +409,7 @@ sim_card_config_init(struct sim_card_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->touch = SIM_TOUCH_AFTER;
 	cfg->touch_ms = SIM_TOUCH_DEFAULT_MS;
+	cfg->timing = PIV_TIMING_INSTANT;
 	cfg->piv = NULL;
 	cfg->piv_state_path = NULL;
 }
@@ -453,6 +454,7 @@ sim_card_new_config(const struct sim_card_config *cfg, sim_card_t **out)
 	if ((r = piv_applet_new(&touch, st, cfg->piv_state_path,
 	    &card->piv)) != OL_OK)
 		goto fail;
+	piv_applet_set_timing(card->piv, cfg->timing);
 	*out = card;
 	card = NULL;
 	r = OL_OK;

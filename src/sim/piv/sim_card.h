@@ -23,6 +23,7 @@
 
 #include "apdu.h"
 #include "iso7816.h"
+#include "piv_timing.h"
 #include "sim_ctaphid.h"
 #include "sim_touch.h"
 
@@ -41,6 +42,9 @@ struct sim_card_config {
 	/* where the PIV applet saves its state after every change; NULL:
 	 * nowhere (the state lives as long as the card) */
 	const char *piv_state_path;
+	/* the secure element's speed (default PIV_TIMING_INSTANT; openloop-sim
+	 * runs with PIV_TIMING_DEVICE unless told otherwise) */
+	enum piv_timing timing;
 };
 
 typedef struct sim_card sim_card_t;

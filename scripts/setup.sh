@@ -17,8 +17,11 @@ DEPS="build-essential autoconf automake libtool pkg-config
 # git: commit signing through ssh-agent; python3: the tests' HTTPS server
 # and Marionette client; the browsers, Xvfb and xdotool: the real
 # Firefox ESR and Chromium client-certificate logins; umockdev: openloop-hid's
-# libusb walk on faked USB devices (check-hid-list-usb.sh)
-TEST_DEPS="git python3 firefox-esr chromium xvfb xdotool umockdev"
+# libusb walk on faked USB devices (check-hid-list-usb.sh); clang and its
+# runtimes: coverage-guided fuzzing with libFuzzer (./configure CC=clang
+# --enable-fuzzing; docs/testing.md)
+TEST_DEPS="git python3 firefox-esr chromium xvfb xdotool umockdev
+      clang libclang-rt-14-dev"
 # the guest of tests/vm runs the host's own binaries: fido2-tools and acl
 # are used in the guest, the rest builds and boots it
 VM_DEPS="qemu-system-x86 busybox-static cpio kmod acl fido2-tools"

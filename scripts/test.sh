@@ -3,8 +3,9 @@
 # Quick start, part 2: set up, then run every test: unit tests (cmocka),
 # fuzz-target replays and install/export checks (make check), integration
 # tests against a real pcscd, and make check again under AddressSanitizer
-# + UndefinedBehaviorSanitizer, the Debian packages, and the full-system
-# test in a QEMU guest (make check-vm).
+# + UndefinedBehaviorSanitizer, every fuzz target under libFuzzer for
+# FUZZ_SECONDS (30) each, the Debian packages, and the full-system test in
+# a QEMU guest (make check-vm).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh" --tests
@@ -45,6 +46,24 @@ if [ ! -f "$here/build-asan/Makefile" ]; then
 	(cd "$here/build-asan" && ../configure --enable-werror CFLAGS="-g -O1 $san" LDFLAGS="$san" >/dev/null)
 fi
 run_check "$here/build-asan"
+
+fuzz_seconds=${FUZZ_SECONDS:-30}
+echo "== coverage-guided fuzzing: each fuzz target $fuzz_seconds s under libFuzzer, ASan and UBSan (make fuzz-run)"
+mkdir -p "$here/build-fuzz"
+if [ ! -f "$here/build-fuzz/Makefile" ]; then
+	(cd "$here/build-fuzz" && ../configure --enable-werror --enable-fuzzing CC=clang >/dev/null) || true
+fi
+if make -C "$here/build-fuzz" -j"$(nproc)" fuzz >"$here/build-fuzz/fuzz-build.out" 2>&1; then
+	make -C "$here/build-fuzz" fuzz-run FUZZ_SECONDS="$fuzz_seconds" >"$here/build-fuzz/fuzz-run.out" 2>&1 || true
+	grep -E '^(ok|not ok|# )' "$here/build-fuzz/fuzz-run.out" | sed 's/^/   /'
+	p=$(grep -c '^ok - ' "$here/build-fuzz/fuzz-run.out" || true)
+	f=$(grep -c '^not ok - ' "$here/build-fuzz/fuzz-run.out" || true)
+	grep -q '^# fuzz-run: .* 0 failed' "$here/build-fuzz/fuzz-run.out" || [ "$f" -gt 0 ] || { f=1; tail -30 "$here/build-fuzz/fuzz-run.out"; }
+else
+	echo "   make fuzz failed in $here/build-fuzz:"; tail -30 "$here/build-fuzz/fuzz-build.out"
+	p=0; f=1
+fi
+passed=$((passed + p)); failed=$((failed + f))
 
 echo "== integration tests with the sanitized driver inside the real pcscd"
 preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"

@@ -5,11 +5,15 @@
  * target's corpus, then deterministic mutations of the seeds (bit flips,
  * truncations, byte insertions, random bytes).
  *
- *   fuzz_X            seeds from FUZZ_CORPUS_DIR + FUZZ_ITERATIONS mutations
+ *   fuzz_X            the seeds in FUZZ_CORPUS_ROOT/X/ + FUZZ_ITERATIONS
+ *                     mutations
  *   fuzz_X FILE...    exactly these inputs (crash reproduction)
  *
- * `make fuzz` (tests/fuzz/build-libfuzzer.sh) builds the same targets with
- * clang -fsanitize=fuzzer for real coverage-guided fuzzing.
+ * The seed directory follows from the program's name, as Makefile.am lays
+ * the targets out, so that one object serves every target and a new
+ * target needs no rule of its own.  `./configure CC=clang
+ * --enable-fuzzing && make fuzz` links the same targets with libFuzzer
+ * for coverage-guided fuzzing instead (docs/testing.md, "Fuzzing").
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -91,15 +95,31 @@ mutate(uint8_t *buf, size_t len, size_t cap)
 	return len;
 }
 
+/* fuzz_X (or libtool's lt-fuzz_X) in any directory: FUZZ_CORPUS_ROOT/X */
+static int
+corpus_dir(const char *argv0, char *dir, size_t cap)
+{
+	const char *name = strrchr(argv0, '/');
+	int n;
+
+	name = name != NULL ? name + 1 : argv0;
+	if (strncmp(name, "lt-", 3) == 0)
+		name += 3;
+	if (strncmp(name, "fuzz_", 5) != 0 || name[5] == '\0')
+		return -1;
+	n = snprintf(dir, cap, "%s/%s", FUZZ_CORPUS_ROOT, name + 5);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	static uint8_t seeds[MAX_SEEDS][FUZZ_MAX_INPUT], buf[FUZZ_MAX_INPUT];
 	size_t seed_len[MAX_SEEDS], nseeds = 0, len;
-	char path[4096];
+	char corpus[4096], path[4096];
 	struct dirent *de;
 	DIR *dir;
-	int i;
+	int i, n;
 
 	if (argc > 1) {
 		for (i = 1; i < argc; i++) {
@@ -109,19 +129,32 @@ main(int argc, char **argv)
 		printf("replayed %d input(s)\n", argc - 1);
 		return 0;
 	}
-	seed_len[nseeds++] = 0; /* the empty input */
-	if ((dir = opendir(FUZZ_CORPUS_DIR)) != NULL) {
-		while ((de = readdir(dir)) != NULL && nseeds < MAX_SEEDS) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", FUZZ_CORPUS_DIR,
-			    de->d_name);
-			seed_len[nseeds] = read_file(path, seeds[nseeds],
-			    FUZZ_MAX_INPUT);
-			nseeds++;
-		}
-		closedir(dir);
+	if (corpus_dir(argv[0], corpus, sizeof(corpus)) != 0) {
+		fprintf(stderr, "%s: not named fuzz_X, so no seeds\n", argv[0]);
+		return 1;
 	}
+	/* a target without seeds would quietly fuzz only the empty input */
+	if ((dir = opendir(corpus)) == NULL) {
+		perror(corpus);
+		fprintf(stderr, "every fuzz target needs a seed corpus there\n");
+		return 1;
+	}
+	seed_len[nseeds++] = 0; /* the empty input */
+	while ((de = readdir(dir)) != NULL && nseeds < MAX_SEEDS) {
+		if (de->d_name[0] == '.')
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", corpus, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			fprintf(stderr, "%s/%s: path too long\n", corpus,
+			    de->d_name);
+			closedir(dir);
+			return 1;
+		}
+		seed_len[nseeds] = read_file(path, seeds[nseeds],
+		    FUZZ_MAX_INPUT);
+		nseeds++;
+	}
+	closedir(dir);
 	for (i = 0; i < (int)nseeds; i++)
 		LLVMFuzzerTestOneInput(seeds[i], seed_len[i]);
 	for (i = 0; i < FUZZ_ITERATIONS; i++) {

@@ -9,12 +9,13 @@
 #include <stddef.h>
 
 /* mkdir -p of the formatted path */
-void mkdirs(const char *fmt, ...);
+void mkdirs(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* dir/name holding exactly data, or text */
 void put(const char *dir, const char *name, const void *data, size_t len);
 void put_str(const char *dir, const char *name, const char *text);
 /* a symlink to target at the formatted path */
-void link_to(const char *target, const char *fmt, ...);
+void link_to(const char *target, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* rm -r, not following links */
 void rm_tree(const char *path);
 

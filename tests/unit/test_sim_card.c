@@ -227,7 +227,8 @@ parse_every_truncation(void **state)
 		 * extended Le), 3E (27), 4E (29) */
 		assert_int_equal(ok, n == 4 || n == 5 || n == 7 || n == 27 ||
 		    n == 29);
-		if (ok && n > 5)
+		/* no data (2E): data is NULL, and NULL + 0 is undefined */
+		if (ok && n > 5 && a.lc > 0)
 			assert_true(a.data + a.lc <= copy + n);
 		free(copy);
 	}

@@ -28,6 +28,10 @@
 static char base[PATH_MAX];   /* holds root/ and outside/ */
 static char root[PATH_MAX];   /* the fake /sys */
 
+/* printf-like: clang accepts the format passed on to vsnprintf */
+static void path_of(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 path_of(char *out, size_t cap, const char *fmt, ...)
 {

@@ -7,13 +7,23 @@
 # Needs: top_builddir, top_srcdir.  OL_INSTALLED_DRIVER (a LIBPATH) and
 # OL_INSTALLED_SIM run the tests against installed packages instead of the
 # build tree (scripts/test-packages.sh).  Provides: ol_setup, ol_start_sim,
-# ol_start_pcscd, ol_stop_all, check, check_grep, ol_summary.
+# ol_start_pcscd, ol_stop_all, check, check_grep, ol_ok, ol_not_ok,
+# ol_skip, ol_skip_all, ol_summary.
+#
+# Output is TAP (the protocol automake's tap-driver.sh reads; `make
+# check-integration` runs every test through it): a numbered line per check
+# ("ok 3 - desc", "not ok 4 - desc", "ok 5 - desc # SKIP why"), anything
+# else a "# " comment or indented, and the plan "1..N" at the end
+# (ol_summary).  A test that exits before ol_summary has no plan, and the
+# driver reports it as an ERROR.
 
 : "${top_builddir:?top_builddir not set}"
 : "${top_srcdir:?top_srcdir not set}"
 
 OL_PASS=0
 OL_FAIL=0
+OL_SKIP=0
+OL_N=0	# TAP test number of the last check
 OL_PIDS=""
 
 # The PIN mode's OpenSC configuration: the very file the package ships
@@ -135,13 +145,34 @@ ol_cleanup() {
 	[ -n "${OL_KEEP:-}" ] || rm -rf "$OL_W"
 }
 
+# ol_ok DESC / ol_not_ok DESC: one numbered TAP line, counted.  "#" in
+# DESC would start a TAP directive: it is escaped.
+ol_ok() {
+	OL_N=$((OL_N + 1)); OL_PASS=$((OL_PASS + 1))
+	echo "ok $OL_N - $(printf '%s' "$*" | sed 's/#/\\#/g')"
+}
+ol_not_ok() {
+	OL_N=$((OL_N + 1)); OL_FAIL=$((OL_FAIL + 1))
+	echo "not ok $OL_N - $(printf '%s' "$*" | sed 's/#/\\#/g')"
+}
+# ol_skip DESC REASON: a check that could not run here
+ol_skip() {
+	OL_N=$((OL_N + 1)); OL_SKIP=$((OL_SKIP + 1))
+	echo "ok $OL_N - $(printf '%s' "$1" | sed 's/#/\\#/g') # SKIP ${2:-}"
+}
+# ol_skip_all REASON: the whole test cannot run here (before any check)
+ol_skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
 # check NAME CMD...: runs CMD, records pass/fail, keeps its output in $OUT
 check() {
 	name=$1; shift
 	if OUT=$("$@" 2>&1); then
-		OL_PASS=$((OL_PASS + 1)); echo "ok - $name"
+		ol_ok "$name"
 	else
-		OL_FAIL=$((OL_FAIL + 1)); echo "not ok - $name"; echo "$OUT" | sed 's/^/    # /'
+		ol_not_ok "$name"; echo "$OUT" | sed 's/^/    # /'
 	fi
 }
 
@@ -149,9 +180,9 @@ check() {
 check_grep() {
 	name=$1; pat=$2; shift 2
 	if OUT=$("$@" 2>&1) && printf '%s\n' "$OUT" | grep -Eq -- "$pat"; then
-		OL_PASS=$((OL_PASS + 1)); echo "ok - $name"
+		ol_ok "$name"
 	else
-		OL_FAIL=$((OL_FAIL + 1)); echo "not ok - $name (wanted /$pat/)"; echo "$OUT" | sed 's/^/    # /'
+		ol_not_ok "$name (wanted /$pat/)"; echo "$OUT" | sed 's/^/    # /'
 	fi
 }
 
@@ -160,9 +191,9 @@ check_grep() {
 check_here() {
 	name=$1; shift
 	if "$@" >"$OL_W/check.out" 2>&1; then
-		OL_PASS=$((OL_PASS + 1)); echo "ok - $name"
+		ol_ok "$name"
 	else
-		OL_FAIL=$((OL_FAIL + 1)); echo "not ok - $name"; sed 's/^/    # /' "$OL_W/check.out"
+		ol_not_ok "$name"; sed 's/^/    # /' "$OL_W/check.out"
 	fi
 	OUT=$(cat "$OL_W/check.out")
 }
@@ -179,7 +210,13 @@ free_port() {
 	return 1
 }
 
+# ol_summary: the totals as a comment, then the TAP plan; fails if a check did
 ol_summary() {
-	echo "# $(basename "$0"): $OL_PASS passed, $OL_FAIL failed"
+	if [ "$OL_SKIP" -gt 0 ]; then
+		echo "# $(basename "$0"): $OL_PASS passed, $OL_FAIL failed, $OL_SKIP skipped"
+	else
+		echo "# $(basename "$0"): $OL_PASS passed, $OL_FAIL failed"
+	fi
+	echo "1..$OL_N"
 	[ "$OL_FAIL" -eq 0 ]
 }

@@ -57,12 +57,11 @@ PY=/usr/bin/python3
 FIREFOX=$(command -v firefox-esr)
 CHROMIUM=$(command -v chromium)
 if [ -z "$FIREFOX" ] && [ -z "$CHROMIUM" ]; then
-	echo "# SKIP test-browsers: neither firefox-esr nor chromium is installed (apt-get install firefox-esr chromium xvfb xdotool)"
-	exit 0
+	ol_skip_all "test-browsers: neither firefox-esr nor chromium is installed (apt-get install firefox-esr chromium xvfb xdotool)"
 fi
 for t in Xvfb xdotool; do
 	command -v "$t" >/dev/null ||
-		{ echo "not ok - a browser is installed but $t is not (apt-get install xvfb xdotool)"; exit 1; }
+		{ ol_not_ok "a browser is installed but $t is not (apt-get install xvfb xdotool)"; ol_summary; exit 1; }
 done
 
 (umask 077 && printf '%s' "$PIN" >"$OL_W/pin.txt")

@@ -161,7 +161,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 		       printf "%s\n" "$1" | grep -q "udevadm trigger"' _ "$perm"
 	chmod 0700 "$OL_W"
 else
-	echo "ok - permission tests skipped (need root and setpriv) # SKIP"
+	ol_skip "permission tests" "need root and setpriv"
 fi
 
 # a device whose USB HID setting is off: a CCID interface, no HID at all

@@ -18,8 +18,8 @@ STATE="$OL_W/piv.state"
 SERIAL=OLPIV0000042
 SEL='00 A4 04 00 09 A0 00 00 03 08 00 00 10 00 00'
 show() { printf '%s\n' "$OUT" | grep -E -- "$1" | head -"${2:-12}" | sed 's/^/    | /'; }
-fail() { OL_FAIL=$((OL_FAIL + 1)); echo "not ok - $1"; }
-pass() { OL_PASS=$((OL_PASS + 1)); echo "ok - $1"; }
+fail() { ol_not_ok "$1"; }
+pass() { ol_ok "$1"; }
 restart() { # sim args...: a fresh session on the same device state
 	ol_stop_all
 	cat "$OL_W/pcscd.log" >>"$OL_W/pcscd-earlier.log" 2>/dev/null

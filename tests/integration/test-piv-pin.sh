@@ -28,8 +28,8 @@ PIN1=470193 PIN2=815263 PIN3=362951 PIN4=592604 WRONG=907153 BADPUK=86420975
 STATE="$OL_W/piv.state"
 SERIAL=OLPINTEST042
 show() { printf '%s\n' "$OUT" | grep -E -- "$1" | head -"${2:-12}" | sed 's/^/    | /'; }
-fail() { OL_FAIL=$((OL_FAIL + 1)); echo "not ok - $1"; }
-pass() { OL_PASS=$((OL_PASS + 1)); echo "ok - $1"; }
+fail() { ol_not_ok "$1"; }
+pass() { ol_ok "$1"; }
 hexpin() { # the PIN padded with FF to 8 bytes, as VERIFY carries it
 	printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'
 	_i=${#1}; while [ "$_i" -lt 8 ]; do printf ff; _i=$((_i + 1)); done

@@ -66,7 +66,7 @@ ol_add_reader "Openloop A" "$OL_W/a.sock"
 ol_add_reader "Openloop B" "$OL_W/b.sock"
 ol_start_pcscd || exit 1
 check_grep "opensc-tool -l lists both readers" 'Openloop A' opensc-tool -l
-printf '%s\n' "$OUT" | grep -q 'Openloop B' || { OL_FAIL=$((OL_FAIL + 1)); echo "not ok - second reader missing"; }
+printf '%s\n' "$OUT" | grep -q 'Openloop B' || ol_not_ok "second reader missing"
 echo "$OUT" | sed 's/^/    | /'
 check_grep "reader A is device A" 'serial: OLAAAA0001' "$PROBE" "Openloop A" attrs
 check_grep "reader B is device B" 'serial: OLBBBB0002' "$PROBE" "Openloop B" attrs
@@ -82,7 +82,11 @@ ol_start_pcscd "Openloop Virtual" || exit 1
 ol_stop_pid "$sim_pid"
 sleep 1.5
 check_grep "card reported absent once the device is gone" 'Openloop Virtual' opensc-tool -l
-printf '%s\n' "$OUT" | grep -E '^[0-9]+ +No ' >/dev/null && echo "ok - card column says No" && OL_PASS=$((OL_PASS + 1)) || { echo "not ok - card column"; echo "$OUT"; OL_FAIL=$((OL_FAIL + 1)); }
+if printf '%s\n' "$OUT" | grep -E '^[0-9]+ +No ' >/dev/null; then
+	ol_ok "card column says No"
+else
+	ol_not_ok "card column"; printf '%s\n' "$OUT" | sed 's/^/    # /'
+fi
 check "APDU to the vanished device fails cleanly" sh -c "! '$PROBE' Openloop apdu '00 84 00 00 08'"
 check "pcscd survived" kill -0 "$OL_PCSCD_PID"
 ol_start_sim || exit 1

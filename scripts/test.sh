@@ -5,7 +5,9 @@
 # tests against a real pcscd, and make check again under AddressSanitizer
 # + UndefinedBehaviorSanitizer, every fuzz target under libFuzzer for
 # FUZZ_SECONDS (30) each, the Debian packages, and the full-system test in
-# a QEMU guest (make check-vm).
+# a QEMU guest (make check-vm); make distcheck checks the source tarball.
+# The integration tests print TAP, which automake's TAP driver reads:
+# their checks are counted from its PASS:/FAIL:/ERROR: lines.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh" --tests
@@ -28,16 +30,61 @@ run_check() {
 	passed=$((passed + p)); failed=$((failed + f))
 }
 
+# run_tap DIR [VAR=VALUE...]: make check-integration in DIR (the TAP
+# tests, through automake's TAP driver) and count automake's results: one
+# line per check that did not pass, a line per test file, and the checks
+# added to passed/failed.  A file that ends in an ERROR (no plan, an exit
+# status, a bail-out) with no failed check counts as one failure.
+run_tap() {
+	dir=$1; shift
+	rc=0
+	env "$@" make -C "$dir" check-integration >"$dir/integration.out" 2>&1 || rc=$?
+	res=$(awk '
+	/^(PASS|FAIL|XFAIL|XPASS|SKIP|ERROR): / {
+		r = substr($1, 1, length($1) - 1); f = $2; sub(/.*\//, "", f)
+		if (!(f in seen)) { seen[f] = 1; order[++n] = f }
+		c[f, r]++
+		if (r == "FAIL" || r == "XPASS" || r == "ERROR") print "   " $0
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			f = order[i]; p = c[f, "PASS"] + 0; x = c[f, "FAIL"] + c[f, "XPASS"]
+			if (x == 0 && c[f, "ERROR"] > 0) x = 1
+			s = c[f, "SKIP"] + c[f, "XFAIL"]
+			printf "   %s: %d passed, %d failed%s\n", f, p, x, s ? ", " s " skipped" : ""
+			tp += p; tf += x
+		}
+		printf "= %d %d\n", tp, tf
+	}' "$dir/integration.out")
+	printf '%s\n' "$res" | sed '$d'
+	# shellcheck disable=SC2046
+	set -- $(printf '%s\n' "$res" | tail -1)
+	p=$2; f=$3
+	# make failed with no failed check (a build error, no root): one failure
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	if [ "$rc" -ne 0 ]; then
+		echo "   make check-integration failed in $dir: see $dir/tests/integration/test-suite.log"
+		grep -vE '^(PASS|FAIL|XFAIL|XPASS|SKIP|ERROR): |^make' "$dir/integration.out" | tail -15 | sed 's/^/   /'
+	fi
+	echo "   $p checks passed, $f failed"
+	passed=$((passed + p)); failed=$((failed + f))
+}
+
 echo "== unit tests, fuzz replays, install and export checks (make check)"
 run_check "$here/build"
 
+echo "== the source tarball: make distcheck (build, make check, install, uninstall from the tarball)"
+if make -C "$here/build" distcheck >"$here/build/distcheck.out" 2>&1; then
+	grep -E '^ifd-openloop-.* archives ready for distribution' "$here/build/distcheck.out" | sed 's/^/   /'
+	passed=$((passed + 1))
+else
+	echo "   make distcheck failed:"; tail -40 "$here/build/distcheck.out" | sed 's/^/   /'
+	failed=$((failed + 1))
+fi
+
 echo "== integration tests (real pcscd + driver + openloop-sim + stock tools)"
-make -C "$here/build" check-integration >"$here/build/integration.out" 2>&1 || true
-cat "$here/build/integration.out" | grep -v '^make'
-p=$(grep -c '^ok - ' "$here/build/integration.out" || true)
-f=$(grep -c '^not ok - ' "$here/build/integration.out" || true)
-grep -q '^integration: [0-9]* passed, 0 failed' "$here/build/integration.out" || [ "$f" -gt 0 ] || f=1
-passed=$((passed + p)); failed=$((failed + f))
+run_tap "$here/build"
 
 echo "== make check under AddressSanitizer and UndefinedBehaviorSanitizer"
 mkdir -p "$here/build-asan"
@@ -67,13 +114,7 @@ passed=$((passed + p)); failed=$((failed + f))
 
 echo "== integration tests with the sanitized driver inside the real pcscd"
 preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
-OL_PCSCD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 \
-	make -C "$here/build-asan" check-integration >"$here/build-asan/integration.out" 2>&1 || true
-grep -E '^(# |integration:|not ok)' "$here/build-asan/integration.out" | sed 's/^/   /'
-p=$(grep -c '^ok - ' "$here/build-asan/integration.out" || true)
-f=$(grep -c '^not ok - ' "$here/build-asan/integration.out" || true)
-grep -q '^integration: [0-9]* passed, 0 failed' "$here/build-asan/integration.out" || [ "$f" -gt 0 ] || f=1
-passed=$((passed + p)); failed=$((failed + f))
+run_tap "$here/build-asan" OL_PCSCD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0
 
 echo "== Debian packages: build, lintian, install, integration against the installed driver, purge"
 pkg_rc=0

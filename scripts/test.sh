@@ -44,12 +44,15 @@ run_tap() {
 		r = substr($1, 1, length($1) - 1); f = $2; sub(/.*\//, "", f)
 		if (!(f in seen)) { seen[f] = 1; order[++n] = f }
 		c[f, r]++
-		if (r == "FAIL" || r == "XPASS" || r == "ERROR") print "   " $0
+		if (r == "FAIL" || r == "XPASS") bad[f] = bad[f] "   " $0 "\n"
+		# an exit status after failed checks says nothing new
+		if (r == "ERROR") err[f] = err[f] "   " $0 "\n"
 	}
 	END {
 		for (i = 1; i <= n; i++) {
 			f = order[i]; p = c[f, "PASS"] + 0; x = c[f, "FAIL"] + c[f, "XPASS"]
-			if (x == 0 && c[f, "ERROR"] > 0) x = 1
+			printf "%s", bad[f]
+			if (x == 0 && c[f, "ERROR"] > 0) { x = 1; printf "%s", err[f] }
 			s = c[f, "SKIP"] + c[f, "XFAIL"]
 			printf "   %s: %d passed, %d failed%s\n", f, p, x, s ? ", " s " skipped" : ""
 			tp += p; tf += x
@@ -65,7 +68,8 @@ run_tap() {
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	if [ "$rc" -ne 0 ]; then
 		echo "   make check-integration failed in $dir: see $dir/tests/integration/test-suite.log"
-		grep -vE '^(PASS|FAIL|XFAIL|XPASS|SKIP|ERROR): |^make' "$dir/integration.out" | tail -15 | sed 's/^/   /'
+		grep -vE '^(PASS|FAIL|XFAIL|XPASS|SKIP|ERROR): |^make|^# |^=+$|^(Testsuite summary|See|Please report) ' \
+			"$dir/integration.out" | tail -15 | sed 's/^/   /'
 	fi
 	echo "   $p checks passed, $f failed"
 	passed=$((passed + p)); failed=$((failed + f))

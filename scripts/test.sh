@@ -63,11 +63,12 @@ run_tap() {
 	# shellcheck disable=SC2046
 	set -- $(printf '%s\n' "$res" | tail -1)
 	p=$2; f=$3
-	# make failed with no failed check (a build error, no root): one failure
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	if [ "$rc" -ne 0 ]; then
-		echo "   make check-integration failed in $dir: see $dir/tests/integration/test-suite.log"
+		echo "   make check-integration failed: the logs of the failed tests are in $dir/tests/integration/test-suite.log"
+	fi
+	# make failed with no failed check (a build error, no root): one failure
+	if { [ "$rc" -ne 0 ] || [ "$p" -eq 0 ]; } && [ "$f" -eq 0 ]; then
+		f=1
 		grep -vE '^(PASS|FAIL|XFAIL|XPASS|SKIP|ERROR): |^make|^# |^=+$|^(Testsuite summary|See|Please report) ' \
 			"$dir/integration.out" | tail -15 | sed 's/^/   /'
 	fi
@@ -79,7 +80,7 @@ echo "== unit tests, fuzz replays, install and export checks (make check)"
 run_check "$here/build"
 
 echo "== the source tarball: make distcheck (build, make check, install, uninstall from the tarball)"
-if make -C "$here/build" distcheck >"$here/build/distcheck.out" 2>&1; then
+if make -C "$here/build" -j"$(nproc)" distcheck >"$here/build/distcheck.out" 2>&1; then
 	grep -E '^ifd-openloop-.* archives ready for distribution' "$here/build/distcheck.out" | sed 's/^/   /'
 	passed=$((passed + 1))
 else

@@ -9,9 +9,10 @@ dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 make -s -C "$top_builddir" install DESTDIR="$dest" >"$dest.log" 2>&1 || { cat "$dest.log"; rm -f "$dest.log"; exit 1; }
 rm -f "$dest.log"
-# usbdropdir as make expands it (make distcheck configures ${libdir}/...)
+# usbdropdir as make expands it (make distcheck configures ${libdir}/...);
+# a clean MAKEFLAGS: the caller's -w would mix "Entering directory" in
 drop=$(printf 'ol-print-usbdropdir:\n\t@echo $(usbdropdir)\n' |
-	make -s --no-print-directory -C "$top_builddir" -f Makefile -f - ol-print-usbdropdir)
+	MAKEFLAGS= MAKELEVEL= make -s --no-print-directory -C "$top_builddir" -f Makefile -f - ol-print-usbdropdir)
 b="$dest$drop/ifd-openloop.bundle/Contents"
 fail=0
 for f in "$b/Info.plist" "$b/Linux/libifdopenloop.so"; do

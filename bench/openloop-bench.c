@@ -16,12 +16,13 @@
  * The two paths alternate APDU by APDU, so a load that comes and goes on
  * the machine touches both alike.  Optionally, the CPU time pcscd (with
  * the driver inside it) and this client spend per short APDU, from
- * /proc/PID/stat and getrusage() around a run of them.
+ * /proc/PID/stat and getrusage() around a run of them, and whole
+ * operations as users run them (--op: a shell command, e.g. pkcs11-tool).
  *
  *   openloop-bench [-n ROUNDS] [--series S] [--warmup ROUNDS]
- *       [--cpu-apdus N] [--pcscd-pid PID] [--json FILE]
+ *       [--cpu-apdus N] [--pcscd-pid PID] [--op-runs N] [--json FILE]
  *       --case LABEL --reader NAME --device unix:PATH --report-interval MS
- *       [--case ...]
+ *       [--op NAME=COMMAND ...] [--case ...]
  *
  * A benchmark, not a test: it fails (exit 1) only when an APDU fails or
  * answers wrongly, never because of a time.  docs/performance.md.
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <PCSC/winscard.h>
 
@@ -45,6 +47,7 @@
 #include "ol_log.h"
 
 #define MAX_CASES 8
+#define MAX_OPS 8
 #define RESP_CAP (CTAPHID_MAX_MSG + 16)
 
 /* what is measured: one APDU each */
@@ -84,6 +87,14 @@ struct stats {
 	int n;
 };
 
+/* a whole operation as users see it: a shell command (stock OpenSC's
+ * pkcs11-tool), run --op-runs times */
+struct bench_op {
+	const char *name;
+	const char *cmd;
+	struct stats st;
+};
+
 struct bench_case {
 	const char *label;
 	const char *reader;    /* substring of the PC/SC reader name */
@@ -97,6 +108,8 @@ struct bench_case {
 	 * (unpaced_series()); 0: not measured */
 	int series[N_KINDS];
 	double cpu_pcscd_us, cpu_client_us; /* per short APDU; < 0: unknown */
+	struct bench_op ops[MAX_OPS];
+	int nops;
 	/* handles */
 	SCARDHANDLE card;
 	ol_hid_t *hid;
@@ -263,26 +276,24 @@ close_case(struct bench_case *c)
 }
 
 /*
- * Without pacing the simulator sends a whole answer at once to every open
- * handle, and the handle of the path that waits holds at most 63 unread
- * reports (hidraw's ring; docs/simulator.md): the other path's series
- * fills it.  Draining at the start of an exchange empties only what is
- * already in the socket; the rest still sits in the simulator's own ring
- * for that client and arrives after the drain, so the series' stale
- * answers plus this answer can pass 63 and reports are dropped (the
- * exchange then times out; seen on a loaded machine).  A real device
- * never bursts, and on hidraw the whole ring is in the kernel, drained at
- * once.  So without pacing a kind runs in shorter series, such that
- * (series + 1) answers fit in 63 reports, and not at all if two do not.
+ * While one path runs a series, the other path's handle receives every
+ * report too (hidraw broadcasts) and fills up to 63 unread.  On hidraw the
+ * next exchange's drain empties them all at once; on the simulator's
+ * socket most of them still wait in the simulator's own per-client ring
+ * and arrive after the drain, so the next answer shares the 63 slots with
+ * them, and a long answer (or a short stall of a loaded machine) loses
+ * reports: seen here as "continuation SEQ 33, expected 5" with pacing on.
+ * So each series starts with one unmeasured short APDU on its path, which
+ * reads the stale reports out, as the drain does on hidraw.
+ *
+ * Without pacing the simulator sends a whole answer at once: an answer
+ * over 62 reports cannot fit the ring of a reader that is not already
+ * waiting for it, and is not measured (a real device never bursts).
  */
 static int
 unpaced_series(const struct apdu_kind *k, int series)
 {
-	size_t r = reports_for(k->resp_len ? k->resp_len : 2);
-
-	while (series > 0 && (size_t)(series + 1) * r > 63)
-		series--;
-	return series;
+	return reports_for(k->resp_len ? k->resp_len : 2) > 62 ? 0 : series;
 }
 
 /*
@@ -291,9 +302,9 @@ unpaced_series(const struct apdu_kind *k, int series)
  * from round to round), so that a load that comes and goes on the machine
  * touches both alike.  Back to back is how applications talk to a card
  * (an OpenSC operation is a series of APDUs), and what a handle pays for
- * locking again right after it unlocked (src/transport/hid_dev.c) shows;
- * the first APDU of a series also drains what the other path's traffic
- * left in its handle.  Every APDU of a series counts: N x S per figure.
+ * locking again right after it unlocked (src/transport/hid_dev.c) shows.
+ * Each series follows one unmeasured short APDU on its path (see above).
+ * Every APDU of a series counts: N x S per figure.
  */
 static int
 measure_case(struct bench_case *c, int n, int series, int warmup)
@@ -313,6 +324,10 @@ measure_case(struct bench_case *c, int n, int series, int warmup)
 		for (ki = 0; ki < N_KINDS && rc == 0; ki++) {
 			for (q = 0; q < N_PATHS && rc == 0; q++) {
 				p = (q + i + warmup) % N_PATHS;
+				if (c->series[ki] > 0 && timed_apdu(c, 0, p) < 0) {
+					rc = -1;
+					break;
+				}
 				for (j = 0; j < c->series[ki]; j++) {
 					double ms = timed_apdu(c, ki, p);
 
@@ -394,6 +409,67 @@ measure_cpu(struct bench_case *c, int count, long pcscd_pid)
 	return 0;
 }
 
+/* runs cmd with sh -c, its output thrown away; milliseconds, < 0 if it
+ * failed */
+static double
+timed_command(const char *cmd)
+{
+	double t0, t1;
+	pid_t pid;
+	int st;
+
+	t0 = now_ms();
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	t1 = now_ms();
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? t1 - t0 : -1;
+}
+
+/* every op once unmeasured (OpenSC's first run differs), then `runs`
+ * rounds of all ops in turn */
+static int
+measure_ops(struct bench_case *c, int runs)
+{
+	double *v[MAX_OPS];
+	int i, o, rc = 0;
+
+	if (c->nops == 0)
+		return 0;
+	for (o = 0; o < c->nops; o++)
+		if ((v[o] = calloc((size_t)runs, sizeof(double))) == NULL)
+			return -1;
+	for (i = -1; i < runs && rc == 0; i++) {
+		for (o = 0; o < c->nops; o++) {
+			double ms = timed_command(c->ops[o].cmd);
+
+			if (ms < 0) {
+				fprintf(stderr, "openloop-bench: %s: op %s "
+				    "failed: %s\n", c->label, c->ops[o].name,
+				    c->ops[o].cmd);
+				rc = -1;
+				break;
+			}
+			if (i >= 0)
+				v[o][i] = ms;
+		}
+	}
+	for (o = 0; o < c->nops; o++) {
+		if (rc == 0)
+			compute_stats(v[o], runs, &c->ops[o].st);
+		free(v[o]);
+	}
+	return rc;
+}
+
 static double
 floor_ms(const struct bench_case *c, size_t ki)
 {
@@ -423,7 +499,7 @@ print_table(const struct bench_case *cs, int ncases, int n, int cpu_apdus)
 			if (c->series[ki] == 0) {
 				printf("%-10s %-6s %6d %7s %s\n", c->label,
 				    kinds[ki].name, 0, "", "not measured without "
-				    "pacing: the bursts overflow hidraw's ring");
+				    "pacing: one burst overflows hidraw's ring");
 				continue;
 			}
 			snprintf(rep, sizeof(rep), "%zu+%zu",
@@ -437,11 +513,24 @@ print_table(const struct bench_case *cs, int ncases, int n, int cpu_apdus)
 			    floor_ms(c, ki), a->median_ms - d->median_ms);
 		}
 	}
-	printf("\nseries: APDUs back to back per path (shorter without "
-	    "pacing, see docs/performance.md);\nreports: 64-byte reports "
+	printf("\nseries: APDUs back to back per path, after one unmeasured "
+	    "(docs/performance.md);\nreports: 64-byte reports "
 	    "out+in; floor: reports x report interval (one per USB frame\n"
 	    "each way); driver+: pcsc median minus direct median, what pcscd "
 	    "and the driver add\n");
+	for (i = 0; i < ncases; i++) {
+		const struct bench_case *c = &cs[i];
+		int o;
+
+		if (c->nops == 0)
+			continue;
+		printf("\nwhole operations, %s, %d runs (each a process: "
+		    "C_Initialize and enumeration included), ms median / p95:\n",
+		    c->label, c->ops[0].st.n);
+		for (o = 0; o < c->nops; o++)
+			printf("  %-14s %9.1f / %9.1f\n", c->ops[o].name,
+			    c->ops[o].st.median_ms, c->ops[o].st.p95_ms);
+	}
 	if (cpu_apdus > 0) {
 		printf("\nCPU per short APDU over %d APDUs (utime+stime, "
 		    "clock ticks of %ld us):\n", cpu_apdus,
@@ -515,6 +604,24 @@ write_json(const char *file, const struct bench_case *cs, int ncases, int n,
 			fprintf(f, "      \"cpu_client_us_per_apdu\": %.2f,\n",
 			    c->cpu_client_us);
 		}
+		if (c->nops > 0) {
+			int o;
+
+			fprintf(f, "      \"operations\": [\n");
+			for (o = 0; o < c->nops; o++) {
+				const struct stats *st = &c->ops[o].st;
+
+				fprintf(f, "        { \"name\": ");
+				json_str(f, c->ops[o].name);
+				fprintf(f, ", \"command\": ");
+				json_str(f, c->ops[o].cmd);
+				fprintf(f, ", \"n\": %d, \"median_ms\": %.3f, "
+				    "\"p95_ms\": %.3f, \"min_ms\": %.3f }%s\n",
+				    st->n, st->median_ms, st->p95_ms,
+				    st->min_ms, o + 1 < c->nops ? "," : "");
+			}
+			fprintf(f, "      ],\n");
+		}
 		fprintf(f, "      \"apdus\": [\n");
 		for (ki = 0; ki < N_KINDS; ki++) {
 			fprintf(f, "        {\n          \"name\": ");
@@ -523,8 +630,8 @@ write_json(const char *file, const struct bench_case *cs, int ncases, int n,
 			json_str(f, kinds[ki].what);
 			if (c->series[ki] == 0) {
 				fprintf(f, ",\n          \"skipped\": \"without "
-				    "pacing, (series + 1) answers overflow "
-				    "hidraw's 63-report ring\"\n        }%s\n",
+				    "pacing, one answer overflows hidraw's "
+				    "63-report ring\"\n        }%s\n",
 				    ki + 1 < N_KINDS ? "," : "");
 				continue;
 			}
@@ -561,14 +668,17 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: openloop-bench [-n ROUNDS] [--series S] [--warmup ROUNDS]\n"
-	    "           [--cpu-apdus N] [--pcscd-pid PID] [--json FILE]\n"
+	    "           [--cpu-apdus N] [--pcscd-pid PID] [--op-runs N]\n"
+	    "           [--json FILE]\n"
 	    "           --case LABEL --reader NAME --device unix:PATH\n"
-	    "           --report-interval MS [--case ...]\n"
+	    "           --report-interval MS [--op NAME=COMMAND ...]\n"
+	    "           [--case ...]\n"
 	    "Each --case is one simulated device: its PC/SC reader (a\n"
 	    "substring of the name) and its socket; --report-interval is the\n"
 	    "simulator's, for the frame floor.  Each figure is over\n"
-	    "ROUNDS x S APDUs (series of S back to back per path).  Needs a\n"
-	    "running pcscd.\n");
+	    "ROUNDS x S APDUs (series of S back to back per path).  Each --op\n"
+	    "is a shell command (a whole operation, e.g. pkcs11-tool -L)\n"
+	    "timed --op-runs times after the APDUs.  Needs a running pcscd.\n");
 }
 
 static int
@@ -592,11 +702,13 @@ int
 main(int argc, char **argv)
 {
 	enum { O_CASE = 256, O_READER, O_DEVICE, O_INTERVAL, O_JSON, O_CPU,
-	    O_PID, O_WARMUP, O_SERIES };
+	    O_PID, O_WARMUP, O_SERIES, O_OP, O_OP_RUNS };
 	static const struct option lopts[] = {
 		{ "rounds", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "series", required_argument, NULL, O_SERIES },
+		{ "op", required_argument, NULL, O_OP },
+		{ "op-runs", required_argument, NULL, O_OP_RUNS },
 		{ "case", required_argument, NULL, O_CASE },
 		{ "reader", required_argument, NULL, O_READER },
 		{ "device", required_argument, NULL, O_DEVICE },
@@ -610,14 +722,15 @@ main(int argc, char **argv)
 	static struct bench_case cs[MAX_CASES];
 	struct bench_case *cur = NULL;
 	const char *json = NULL;
-	int n = 200, series = 4, warmup = 10, cpu_apdus = 0, pid = 0, ncases = 0;
+	int n = 200, series = 4, warmup = 10, op_runs = 10, cpu_apdus = 0, pid = 0, ncases = 0;
 	int opt, i, rc = 0;
 	char *readers = NULL;
 	DWORD rlen = SCARD_AUTOALLOCATE;
 	LONG rv;
 
 	while ((opt = getopt_long(argc, argv, "n:h", lopts, NULL)) != -1) {
-		if (opt >= O_READER && opt <= O_INTERVAL && cur == NULL) {
+		if (((opt >= O_READER && opt <= O_INTERVAL) || opt == O_OP) &&
+		    cur == NULL) {
 			fprintf(stderr, "openloop-bench: --case LABEL first\n");
 			return 2;
 		}
@@ -628,6 +741,23 @@ main(int argc, char **argv)
 			break;
 		case O_WARMUP:
 			if (parse_int("--warmup", optarg, 0, 10000, &warmup))
+				return 2;
+			break;
+		case O_OP: {
+			char *eq = strchr(optarg, '=');
+
+			if (eq == NULL || eq == optarg || cur->nops == MAX_OPS) {
+				fprintf(stderr, "openloop-bench: --op NAME=COMMAND"
+				    " (at most %d per case)\n", MAX_OPS);
+				return 2;
+			}
+			*eq = '\0';
+			cur->ops[cur->nops].name = optarg;
+			cur->ops[cur->nops++].cmd = eq + 1;
+			break;
+		}
+		case O_OP_RUNS:
+			if (parse_int("--op-runs", optarg, 1, 100000, &op_runs))
 				return 2;
 			break;
 		case O_SERIES:
@@ -710,6 +840,11 @@ main(int argc, char **argv)
 			rc = 1;
 		close_case(&cs[i]);
 	}
+	/* after the APDUs, with no handle of ours open: each op is a process
+	 * of its own, as a user runs it */
+	for (i = 0; i < ncases && rc == 0; i++)
+		if (measure_ops(&cs[i], op_runs) != 0)
+			rc = 1;
 	SCardFreeMemory(ctx, readers);
 	SCardReleaseContext(ctx);
 	if (rc != 0)

@@ -7,7 +7,8 @@
 # integration tests do (tests/integration/lib.sh), so the machine's pcscd
 # and other people's simulators are never touched.  As root.
 #
-#   run-bench.sh [--quick] [-n N] [--warmup N] [--cpu-apdus N] [--json FILE]
+#   run-bench.sh [--quick] [-n ROUNDS] [--warmup ROUNDS] [--cpu-apdus N]
+#                [--op-runs N] [--json FILE]
 #
 # --quick: a few iterations, for CI (proves it still builds and runs; the
 # figures mean nothing).  Default JSON: $top_builddir/bench.json.
@@ -17,15 +18,16 @@ set -u
 : "${top_srcdir:?top_srcdir not set}"
 export top_builddir top_srcdir
 
-B_N=200 B_CPU=1000 B_WARMUP=5 B_JSON=$top_builddir/bench.json
+B_N=50 B_CPU=1000 B_WARMUP=5 B_OPS=10 B_JSON=$top_builddir/bench.json
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) B_N=5 B_CPU=100 B_WARMUP=1 ;;
+	--quick) B_N=5 B_CPU=100 B_WARMUP=1 B_OPS=2 ;;
 	-n) B_N=$2; shift ;;
 	--cpu-apdus) B_CPU=$2; shift ;;
 	--warmup) B_WARMUP=$2; shift ;;
+	--op-runs) B_OPS=$2; shift ;;
 	--json) B_JSON=$2; shift ;;
-	*) echo "usage: run-bench.sh [--quick] [-n N] [--warmup N] [--cpu-apdus N] [--json FILE]" >&2; exit 2 ;;
+	*) echo "usage: run-bench.sh [--quick] [-n N] [--warmup N] [--cpu-apdus N] [--op-runs N] [--json FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -40,14 +42,18 @@ for tool in pcscd opensc-tool unshare; do
 done
 if [ -z "${OL_IN_NAMESPACE:-}" ]; then
 	OL_IN_NAMESPACE=1 exec unshare -m --propagation private \
-		sh "$0" -n "$B_N" --warmup "$B_WARMUP" --cpu-apdus "$B_CPU" --json "$B_JSON"
+		sh "$0" -n "$B_N" --warmup "$B_WARMUP" --cpu-apdus "$B_CPU" \
+		--op-runs "$B_OPS" --json "$B_JSON"
 fi
 mkdir -p /run/pcscd
 mount -t tmpfs -o mode=0755 tmpfs /run/pcscd || exit 1
 
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/piv-lib.sh"
 ol_setup
 trap ol_cleanup EXIT
+piv_init
+PIN=123456
 
 # pcscd as the tests start it, but without debug logging and with the
 # driver logging only critical errors: logging every APDU would be
@@ -69,19 +75,57 @@ bench_start_pcscd() {
 	done
 }
 
-ol_start_sim_at "$OL_W/paced.sock" --report-interval 1 --serial OLBENCH00001 || exit 1
-ol_start_sim_at "$OL_W/unpaced.sock" --report-interval 0 --serial OLBENCH00002 || exit 1
+ol_start_sim_at "$OL_W/paced.sock" --report-interval 1 --serial OLBENCH00001 \
+	--pin "$PIN" --touch approve || exit 1
+ol_start_sim_at "$OL_W/unpaced.sock" --report-interval 0 --serial OLBENCH00002 \
+	--pin "$PIN" --touch approve || exit 1
 ol_add_reader "Openloop bench paced" "$OL_W/paced.sock"
 ol_add_reader "Openloop bench unpaced" "$OL_W/unpaced.sock"
 bench_start_pcscd "Openloop bench paced" "Openloop bench unpaced" || exit 1
 
+# OpenSC sees one device at a time (the other reader ignored) and takes
+# the PIN from the command line (PIN mode: no PIN pad, no touch)
+for s in paced unpaced; do
+	case $s in paced) other=unpaced ;; *) other=paced ;; esac
+	cat >"$OL_W/opensc-$s.conf" <<CONF
+app default {
+	ignored_readers = "Openloop bench $other";
+	reader_driver pcsc {
+		enable_pinpad = false;
+	}
+}
+CONF
+done
+
+# 9A P-256 and 9C RSA-2048 with certificates, as the vendor's guide has
+# them, on both devices
+for s in paced unpaced; do
+	export OPENSC_CONF="$OL_W/opensc-$s.conf"
+	{ piv_provision 9A 11 "/CN=bench 9A" && piv_provision 9C 07 "/CN=bench 9C"; } \
+		>"$OL_W/provision-$s.log" 2>&1 ||
+		{ echo "provisioning the $s device failed:"; cat "$OL_W/provision-$s.log"; exit 1; }
+done
+unset OPENSC_CONF
+head -c 32 /dev/urandom >"$OL_W/data.sha256"
+head -c 100 /dev/urandom >"$OL_W/data.bin"
+# the commands land in the JSON: they name the PIN's file, not the PIN
+printf '%s\n' "$PIN" >"$OL_W/pin"
+
 echo "# $(uname -n): $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
-"$top_builddir/bench/openloop-bench" -n "$B_N" --warmup "$B_WARMUP" \
-	--cpu-apdus "$B_CPU" --pcscd-pid "$OL_PCSCD_PID" --json "$B_JSON" \
-	--case pacing-on --reader "Openloop bench paced" \
-		--device "unix:$OL_W/paced.sock" --report-interval 1 \
-	--case pacing-off --reader "Openloop bench unpaced" \
-		--device "unix:$OL_W/unpaced.sock" --report-interval 0
+set -- -n "$B_N" --warmup "$B_WARMUP" --cpu-apdus "$B_CPU" \
+	--pcscd-pid "$OL_PCSCD_PID" --json "$B_JSON" --op-runs "$B_OPS"
+for s in paced unpaced; do
+	case $s in paced) label=pacing-on ms=1 ;; *) label=pacing-off ms=0 ;; esac
+	p11="OPENSC_CONF=$OL_W/opensc-$s.conf XDG_CACHE_HOME=$XDG_CACHE_HOME pkcs11-tool --module $PIV_P11"
+	set -- "$@" --case "$label" --reader "Openloop bench $s" \
+		--device "unix:$OL_W/$s.sock" --report-interval "$ms" \
+		--op "list=$p11 -L" \
+		--op "login=$p11 --login --pin \$(cat $OL_W/pin) -O --type privkey" \
+		--op "read-cert=$p11 --read-object --type cert --id 01 -o $OL_W/cert.der" \
+		--op "sign-p256=$p11 --login --pin \$(cat $OL_W/pin) --sign --id 01 -m ECDSA -i $OL_W/data.sha256 -o $OL_W/sig-ec.bin" \
+		--op "sign-rsa2048=$p11 --login --pin \$(cat $OL_W/pin) --sign --id 02 -m SHA256-RSA-PKCS -i $OL_W/data.bin -o $OL_W/sig-rsa.bin"
+done
+"$top_builddir/bench/openloop-bench" "$@"
 rc=$?
 if [ "$rc" -ne 0 ]; then
 	echo "openloop-bench failed ($rc); pcscd log:"; tail -20 "$OL_W/pcscd.log"

@@ -21,6 +21,7 @@
  *
  *   openloop-bench [-n ROUNDS] [--series S] [--warmup ROUNDS]
  *       [--cpu-apdus N] [--pcscd-pid PID] [--op-runs N] [--json FILE]
+ *       [--scale-reader NAME ... [--scale-apdus N]]
  *       --case LABEL --reader NAME --device unix:PATH --report-interval MS
  *       [--op NAME=COMMAND ...] [--case ...]
  *
@@ -29,6 +30,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +119,29 @@ struct bench_case {
 };
 
 static SCARDCONTEXT ctx;
+
+/* --- scaling: 1, 2, 4 devices used at once by parallel PC/SC clients --- */
+#define MAX_SCALE 4
+
+struct scale_client {
+	const char *reader;
+	int apdus;
+	double *ms;            /* apdus latencies */
+	pthread_barrier_t *go;
+	int failed;
+};
+
+struct scale_row {
+	int devices;
+	struct stats st;
+	double apdus_per_s;
+	double cpu_pcscd_us;   /* per APDU; < 0: unknown */
+};
+
+static const char *scale_readers[MAX_SCALE];
+static int n_scale_readers;
+static struct scale_row scale_rows[3];
+static int n_scale_rows;
 
 static double
 now_ms(void)
@@ -409,10 +434,10 @@ measure_cpu(struct bench_case *c, int count, long pcscd_pid)
 	return 0;
 }
 
-/* runs cmd with sh -c, its output thrown away; milliseconds, < 0 if it
- * failed */
+/* runs cmd with sh -c, its output thrown away (and its messages, if
+ * quiet); milliseconds, < 0 if it failed */
 static double
-timed_command(const char *cmd)
+timed_command(const char *cmd, int quiet)
 {
 	double t0, t1;
 	pid_t pid;
@@ -422,7 +447,8 @@ timed_command(const char *cmd)
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
-		if (freopen("/dev/null", "w", stdout) == NULL)
+		if (freopen("/dev/null", "w", stdout) == NULL ||
+		    (quiet && freopen("/dev/null", "w", stderr) == NULL))
 			_exit(127);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
@@ -449,12 +475,13 @@ measure_ops(struct bench_case *c, int runs)
 			return -1;
 	for (i = -1; i < runs && rc == 0; i++) {
 		for (o = 0; o < c->nops; o++) {
-			double ms = timed_command(c->ops[o].cmd);
+			double ms = timed_command(c->ops[o].cmd, 1);
 
 			if (ms < 0) {
 				fprintf(stderr, "openloop-bench: %s: op %s "
-				    "failed: %s\n", c->label, c->ops[o].name,
-				    c->ops[o].cmd);
+				    "failed: %s\nagain, with its messages:\n",
+				    c->label, c->ops[o].name, c->ops[o].cmd);
+				(void)timed_command(c->ops[o].cmd, 0);
 				rc = -1;
 				break;
 			}
@@ -467,6 +494,111 @@ measure_ops(struct bench_case *c, int runs)
 			compute_stats(v[o], runs, &c->ops[o].st);
 		free(v[o]);
 	}
+	return rc;
+}
+
+/* one client: its own context (pcsc-lite wants one per thread), its own
+ * reader, a few unmeasured APDUs, then the barrier and `apdus` short ones
+ * back to back */
+static void *
+scale_thread(void *arg)
+{
+	struct scale_client *sc = arg;
+	SCARDCONTEXT tctx;
+	SCARDHANDLE card;
+	char *readers = NULL, *r;
+	DWORD rlen = SCARD_AUTOALLOCATE, proto;
+	uint8_t resp[RESP_CAP];
+	int i, connected = 0, ok = 0;
+
+	if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &tctx) !=
+	    SCARD_S_SUCCESS) {
+		sc->failed = 1;
+		pthread_barrier_wait(sc->go);
+		return NULL;
+	}
+	if (SCardListReaders(tctx, NULL, (LPSTR)&readers, &rlen) ==
+	    SCARD_S_SUCCESS) {
+		for (r = readers; r < readers + rlen && *r; r += strlen(r) + 1)
+			if (strstr(r, sc->reader) != NULL)
+				break;
+		if (r < readers + rlen && *r && SCardConnect(tctx, r,
+		    SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, &card, &proto) ==
+		    SCARD_S_SUCCESS)
+			connected = 1;
+		SCardFreeMemory(tctx, readers);
+	}
+	ok = connected;
+	for (i = 0; ok && i < 5; i++) {
+		DWORD len = sizeof(resp);
+
+		ok = SCardTransmit(card, SCARD_PCI_T1, kinds[0].capdu,
+		    (DWORD)kinds[0].capdu_len, NULL, resp, &len) ==
+		    SCARD_S_SUCCESS && len >= 2 && resp[len - 2] == 0x90;
+	}
+	pthread_barrier_wait(sc->go);
+	for (i = 0; ok && i < sc->apdus; i++) {
+		DWORD len = sizeof(resp);
+		double t0 = now_ms();
+
+		ok = SCardTransmit(card, SCARD_PCI_T1, kinds[0].capdu,
+		    (DWORD)kinds[0].capdu_len, NULL, resp, &len) ==
+		    SCARD_S_SUCCESS && len >= 2 && resp[len - 2] == 0x90;
+		sc->ms[i] = now_ms() - t0;
+	}
+	if (!ok) {
+		fprintf(stderr, "openloop-bench: scaling: %s failed\n",
+		    sc->reader);
+		sc->failed = 1;
+	}
+	if (connected)
+		SCardDisconnect(card, SCARD_LEAVE_CARD);
+	SCardReleaseContext(tctx);
+	return NULL;
+}
+
+static double proc_cpu_us(long pid);
+
+/* k parallel clients on k devices, each `apdus` short APDUs */
+static int
+measure_scale(int k, int apdus, long pcscd_pid, struct scale_row *row)
+{
+	struct scale_client sc[MAX_SCALE];
+	pthread_t th[MAX_SCALE];
+	pthread_barrier_t go;
+	double *all, t0, t1, c0, c1;
+	int i, rc = 0;
+
+	if ((all = calloc((size_t)(k * apdus), sizeof(double))) == NULL)
+		return -1;
+	pthread_barrier_init(&go, NULL, (unsigned)k + 1);
+	for (i = 0; i < k; i++) {
+		sc[i].reader = scale_readers[i];
+		sc[i].apdus = apdus;
+		sc[i].ms = all + i * apdus;
+		sc[i].go = &go;
+		sc[i].failed = 0;
+		pthread_create(&th[i], NULL, scale_thread, &sc[i]);
+	}
+	pthread_barrier_wait(&go);
+	c0 = pcscd_pid > 0 ? proc_cpu_us(pcscd_pid) : -1;
+	t0 = now_ms();
+	for (i = 0; i < k; i++) {
+		pthread_join(th[i], NULL);
+		if (sc[i].failed)
+			rc = -1;
+	}
+	t1 = now_ms();
+	c1 = pcscd_pid > 0 ? proc_cpu_us(pcscd_pid) : -1;
+	pthread_barrier_destroy(&go);
+	row->devices = k;
+	if (rc == 0) {
+		compute_stats(all, k * apdus, &row->st);
+		row->apdus_per_s = k * apdus / ((t1 - t0) / 1e3);
+		row->cpu_pcscd_us = c0 >= 0 && c1 >= 0 ?
+		    (c1 - c0) / (k * apdus) : -1;
+	}
+	free(all);
 	return rc;
 }
 
@@ -530,6 +662,18 @@ print_table(const struct bench_case *cs, int ncases, int n, int cpu_apdus)
 		for (o = 0; o < c->nops; o++)
 			printf("  %-14s %9.1f / %9.1f\n", c->ops[o].name,
 			    c->ops[o].st.median_ms, c->ops[o].st.p95_ms);
+	}
+	if (n_scale_rows > 0) {
+		printf("\nscaling: k devices used at once, one PC/SC client "
+		    "each, short APDUs back to back\n  %-8s %-19s %10s %14s\n",
+		    "devices", "ms median / p95", "APDUs/s", "pcscd us/APDU");
+		for (i = 0; i < n_scale_rows; i++) {
+			const struct scale_row *r = &scale_rows[i];
+
+			printf("  %-8d %7.3f / %7.3f   %10.0f %14.1f\n",
+			    r->devices, r->st.median_ms, r->st.p95_ms,
+			    r->apdus_per_s, r->cpu_pcscd_us);
+		}
 	}
 	if (cpu_apdus > 0) {
 		printf("\nCPU per short APDU over %d APDUs (utime+stime, "
@@ -654,6 +798,16 @@ write_json(const char *file, const struct bench_case *cs, int ncases, int n,
 		}
 		fprintf(f, "      ]\n    }%s\n", i + 1 < ncases ? "," : "");
 	}
+	fprintf(f, "  ],\n  \"scaling\": [\n");
+	for (i = 0; i < n_scale_rows; i++) {
+		const struct scale_row *r = &scale_rows[i];
+
+		fprintf(f, "    { \"devices\": %d, \"n\": %d, \"median_ms\": "
+		    "%.4f, \"p95_ms\": %.4f, \"apdus_per_s\": %.1f, "
+		    "\"cpu_pcscd_us_per_apdu\": %.2f }%s\n", r->devices,
+		    r->st.n, r->st.median_ms, r->st.p95_ms, r->apdus_per_s,
+		    r->cpu_pcscd_us, i + 1 < n_scale_rows ? "," : "");
+	}
 	fprintf(f, "  ]\n}\n");
 	if (fclose(f) != 0) {
 		fprintf(stderr, "openloop-bench: %s: %s\n", file,
@@ -669,7 +823,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: openloop-bench [-n ROUNDS] [--series S] [--warmup ROUNDS]\n"
 	    "           [--cpu-apdus N] [--pcscd-pid PID] [--op-runs N]\n"
-	    "           [--json FILE]\n"
+	    "           [--scale-reader NAME ... [--scale-apdus N]] [--json FILE]\n"
 	    "           --case LABEL --reader NAME --device unix:PATH\n"
 	    "           --report-interval MS [--op NAME=COMMAND ...]\n"
 	    "           [--case ...]\n"
@@ -678,7 +832,9 @@ usage(FILE *f)
 	    "simulator's, for the frame floor.  Each figure is over\n"
 	    "ROUNDS x S APDUs (series of S back to back per path).  Each --op\n"
 	    "is a shell command (a whole operation, e.g. pkcs11-tool -L)\n"
-	    "timed --op-runs times after the APDUs.  Needs a running pcscd.\n");
+	    "timed --op-runs times after the APDUs.  With --scale-reader\n"
+	    "(up to 4), 1, 2, 4 of those readers are used at once by\n"
+	    "parallel clients, N short APDUs each.  Needs a running pcscd.\n");
 }
 
 static int
@@ -702,13 +858,16 @@ int
 main(int argc, char **argv)
 {
 	enum { O_CASE = 256, O_READER, O_DEVICE, O_INTERVAL, O_JSON, O_CPU,
-	    O_PID, O_WARMUP, O_SERIES, O_OP, O_OP_RUNS };
+	    O_PID, O_WARMUP, O_SERIES, O_OP, O_OP_RUNS, O_SCALE_READER,
+	    O_SCALE_APDUS };
 	static const struct option lopts[] = {
 		{ "rounds", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "series", required_argument, NULL, O_SERIES },
 		{ "op", required_argument, NULL, O_OP },
 		{ "op-runs", required_argument, NULL, O_OP_RUNS },
+		{ "scale-reader", required_argument, NULL, O_SCALE_READER },
+		{ "scale-apdus", required_argument, NULL, O_SCALE_APDUS },
 		{ "case", required_argument, NULL, O_CASE },
 		{ "reader", required_argument, NULL, O_READER },
 		{ "device", required_argument, NULL, O_DEVICE },
@@ -722,7 +881,7 @@ main(int argc, char **argv)
 	static struct bench_case cs[MAX_CASES];
 	struct bench_case *cur = NULL;
 	const char *json = NULL;
-	int n = 200, series = 4, warmup = 10, op_runs = 10, cpu_apdus = 0, pid = 0, ncases = 0;
+	int n = 200, series = 4, warmup = 10, op_runs = 10, scale_apdus = 200, cpu_apdus = 0, pid = 0, ncases = 0;
 	int opt, i, rc = 0;
 	char *readers = NULL;
 	DWORD rlen = SCARD_AUTOALLOCATE;
@@ -756,6 +915,19 @@ main(int argc, char **argv)
 			cur->ops[cur->nops++].cmd = eq + 1;
 			break;
 		}
+		case O_SCALE_READER:
+			if (n_scale_readers == MAX_SCALE) {
+				fprintf(stderr, "openloop-bench: at most %d "
+				    "--scale-reader\n", MAX_SCALE);
+				return 2;
+			}
+			scale_readers[n_scale_readers++] = optarg;
+			break;
+		case O_SCALE_APDUS:
+			if (parse_int("--scale-apdus", optarg, 1, 10000000,
+			    &scale_apdus))
+				return 2;
+			break;
 		case O_OP_RUNS:
 			if (parse_int("--op-runs", optarg, 1, 100000, &op_runs))
 				return 2;
@@ -806,7 +978,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || ncases == 0) {
+	if (optind != argc || (ncases == 0 && n_scale_readers == 0)) {
 		usage(stderr);
 		return 2;
 	}
@@ -844,6 +1016,10 @@ main(int argc, char **argv)
 	 * of its own, as a user runs it */
 	for (i = 0; i < ncases && rc == 0; i++)
 		if (measure_ops(&cs[i], op_runs) != 0)
+			rc = 1;
+	for (i = 1; i <= n_scale_readers && rc == 0; i *= 2)
+		if (measure_scale(i, scale_apdus, pid,
+		    &scale_rows[n_scale_rows++]) != 0)
 			rc = 1;
 	SCardFreeMemory(ctx, readers);
 	SCardReleaseContext(ctx);

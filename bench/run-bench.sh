@@ -8,7 +8,7 @@
 # and other people's simulators are never touched.  As root.
 #
 #   run-bench.sh [--quick] [-n ROUNDS] [--warmup ROUNDS] [--cpu-apdus N]
-#                [--op-runs N] [--json FILE]
+#                [--op-runs N] [--scale-apdus N] [--json FILE]
 #
 # --quick: a few iterations, for CI (proves it still builds and runs; the
 # figures mean nothing).  Default JSON: $top_builddir/bench.json.
@@ -18,16 +18,17 @@ set -u
 : "${top_srcdir:?top_srcdir not set}"
 export top_builddir top_srcdir
 
-B_N=50 B_CPU=1000 B_WARMUP=5 B_OPS=10 B_JSON=$top_builddir/bench.json
+B_N=50 B_CPU=1000 B_WARMUP=5 B_OPS=10 B_SCALE=500 B_JSON=$top_builddir/bench.json
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) B_N=5 B_CPU=100 B_WARMUP=1 B_OPS=2 ;;
+	--quick) B_N=5 B_CPU=100 B_WARMUP=1 B_OPS=2 B_SCALE=20 ;;
 	-n) B_N=$2; shift ;;
 	--cpu-apdus) B_CPU=$2; shift ;;
 	--warmup) B_WARMUP=$2; shift ;;
 	--op-runs) B_OPS=$2; shift ;;
+	--scale-apdus) B_SCALE=$2; shift ;;
 	--json) B_JSON=$2; shift ;;
-	*) echo "usage: run-bench.sh [--quick] [-n N] [--warmup N] [--cpu-apdus N] [--op-runs N] [--json FILE]" >&2; exit 2 ;;
+	*) echo "usage: run-bench.sh [--quick] [-n N] [--warmup N] [--cpu-apdus N] [--op-runs N] [--scale-apdus N] [--json FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -43,7 +44,7 @@ done
 if [ -z "${OL_IN_NAMESPACE:-}" ]; then
 	OL_IN_NAMESPACE=1 exec unshare -m --propagation private \
 		sh "$0" -n "$B_N" --warmup "$B_WARMUP" --cpu-apdus "$B_CPU" \
-		--op-runs "$B_OPS" --json "$B_JSON"
+		--op-runs "$B_OPS" --scale-apdus "$B_SCALE" --json "$B_JSON"
 fi
 mkdir -p /run/pcscd
 mount -t tmpfs -o mode=0755 tmpfs /run/pcscd || exit 1
@@ -81,7 +82,14 @@ ol_start_sim_at "$OL_W/unpaced.sock" --report-interval 0 --serial OLBENCH00002 \
 	--pin "$PIN" --touch approve || exit 1
 ol_add_reader "Openloop bench paced" "$OL_W/paced.sock"
 ol_add_reader "Openloop bench unpaced" "$OL_W/unpaced.sock"
-bench_start_pcscd "Openloop bench paced" "Openloop bench unpaced" || exit 1
+# three more paced devices: with the first, 1, 2 and 4 used at once
+for d in 2 3 4; do
+	ol_start_sim_at "$OL_W/d$d.sock" --serial "OLBENCH0000$((d + 1))" \
+		--pin "$PIN" --touch approve || exit 1
+	ol_add_reader "Openloop bench d$d" "$OL_W/d$d.sock"
+done
+bench_start_pcscd "Openloop bench paced" "Openloop bench unpaced" \
+	"Openloop bench d2" "Openloop bench d3" "Openloop bench d4" || exit 1
 
 # OpenSC sees one device at a time (the other reader ignored) and takes
 # the PIN from the command line (PIN mode: no PIN pad, no touch)
@@ -89,7 +97,7 @@ for s in paced unpaced; do
 	case $s in paced) other=unpaced ;; *) other=paced ;; esac
 	cat >"$OL_W/opensc-$s.conf" <<CONF
 app default {
-	ignored_readers = "Openloop bench $other";
+	ignored_readers = "Openloop bench $other", "Openloop bench d";
 	reader_driver pcsc {
 		enable_pinpad = false;
 	}
@@ -113,7 +121,10 @@ printf '%s\n' "$PIN" >"$OL_W/pin"
 
 echo "# $(uname -n): $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 set -- -n "$B_N" --warmup "$B_WARMUP" --cpu-apdus "$B_CPU" \
-	--pcscd-pid "$OL_PCSCD_PID" --json "$B_JSON" --op-runs "$B_OPS"
+	--pcscd-pid "$OL_PCSCD_PID" --json "$B_JSON" --op-runs "$B_OPS" \
+	--scale-apdus "$B_SCALE" --scale-reader "Openloop bench paced" \
+	--scale-reader "Openloop bench d2" --scale-reader "Openloop bench d3" \
+	--scale-reader "Openloop bench d4"
 for s in paced unpaced; do
 	case $s in paced) label=pacing-on ms=1 ;; *) label=pacing-off ms=0 ;; esac
 	p11="OPENSC_CONF=$OL_W/opensc-$s.conf XDG_CACHE_HOME=$XDG_CACHE_HOME pkcs11-tool --module $PIV_P11"
@@ -129,7 +140,7 @@ done
 rc=$?
 if [ "$rc" -ne 0 ]; then
 	echo "openloop-bench failed ($rc); pcscd log:"; tail -20 "$OL_W/pcscd.log"
-	for s in paced unpaced; do echo "$s simulator:"; tail -10 "$OL_W/$s.sock.log"; done
+	for s in paced unpaced d2 d3 d4; do echo "$s simulator:"; tail -10 "$OL_W/$s.sock.log"; done
 	exit "$rc"
 fi
 echo "JSON: $B_JSON"

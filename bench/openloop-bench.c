@@ -22,6 +22,7 @@
  *   openloop-bench [-n ROUNDS] [--series S] [--warmup ROUNDS]
  *       [--cpu-apdus N] [--pcscd-pid PID] [--op-runs N] [--json FILE]
  *       [--scale-reader NAME ... [--scale-apdus N]]
+ *       [--op-count NAME=APDUS/REPORTS ...]
  *       --case LABEL --reader NAME --device unix:PATH --report-interval MS
  *       [--op NAME=COMMAND ...] [--case ...]
  *
@@ -96,6 +97,26 @@ struct bench_op {
 	const char *cmd;
 	struct stats st;
 };
+
+/* --op-count NAME=APDUS/REPORTS: what the operation NAME sends, counted
+ * elsewhere (run-bench.sh: a simulator's packet log); reports both ways */
+struct op_count {
+	const char *name;
+	long apdus, reports;
+};
+static struct op_count op_counts[MAX_OPS];
+static int n_op_counts;
+
+static const struct op_count *
+find_op_count(const char *name)
+{
+	int i;
+
+	for (i = 0; i < n_op_counts; i++)
+		if (strcmp(op_counts[i].name, name) == 0)
+			return &op_counts[i];
+	return NULL;
+}
 
 struct bench_case {
 	const char *label;
@@ -657,11 +678,19 @@ print_table(const struct bench_case *cs, int ncases, int n, int cpu_apdus)
 		if (c->nops == 0)
 			continue;
 		printf("\nwhole operations, %s, %d runs (each a process: "
-		    "C_Initialize and enumeration included), ms median / p95:\n",
-		    c->label, c->ops[0].st.n);
-		for (o = 0; o < c->nops; o++)
-			printf("  %-14s %9.1f / %9.1f\n", c->ops[o].name,
+		    "C_Initialize and enumeration included)\n  %-14s %-21s "
+		    "%6s %8s %9s\n", c->label, c->ops[0].st.n, "operation",
+		    "ms median / p95", "APDUs", "reports", "floor ms");
+		for (o = 0; o < c->nops; o++) {
+			const struct op_count *oc = find_op_count(c->ops[o].name);
+
+			printf("  %-14s %9.1f / %9.1f", c->ops[o].name,
 			    c->ops[o].st.median_ms, c->ops[o].st.p95_ms);
+			if (oc != NULL)
+				printf(" %6ld %8ld %9ld", oc->apdus, oc->reports,
+				    oc->reports * c->interval_ms);
+			printf("\n");
+		}
 	}
 	if (n_scale_rows > 0) {
 		printf("\nscaling: k devices used at once, one PC/SC client "
@@ -759,6 +788,14 @@ write_json(const char *file, const struct bench_case *cs, int ncases, int n,
 				json_str(f, c->ops[o].name);
 				fprintf(f, ", \"command\": ");
 				json_str(f, c->ops[o].cmd);
+				const struct op_count *oc =
+				    find_op_count(c->ops[o].name);
+
+				if (oc != NULL)
+					fprintf(f, ", \"apdus\": %ld, \"reports\": "
+					    "%ld, \"floor_ms\": %ld", oc->apdus,
+					    oc->reports, oc->reports *
+					    c->interval_ms);
 				fprintf(f, ", \"n\": %d, \"median_ms\": %.3f, "
 				    "\"p95_ms\": %.3f, \"min_ms\": %.3f }%s\n",
 				    st->n, st->median_ms, st->p95_ms,
@@ -823,7 +860,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: openloop-bench [-n ROUNDS] [--series S] [--warmup ROUNDS]\n"
 	    "           [--cpu-apdus N] [--pcscd-pid PID] [--op-runs N]\n"
-	    "           [--scale-reader NAME ... [--scale-apdus N]] [--json FILE]\n"
+	    "           [--scale-reader NAME ... [--scale-apdus N]]\n"
+	    "           [--op-count NAME=APDUS/REPORTS ...] [--json FILE]\n"
 	    "           --case LABEL --reader NAME --device unix:PATH\n"
 	    "           --report-interval MS [--op NAME=COMMAND ...]\n"
 	    "           [--case ...]\n"
@@ -859,7 +897,7 @@ main(int argc, char **argv)
 {
 	enum { O_CASE = 256, O_READER, O_DEVICE, O_INTERVAL, O_JSON, O_CPU,
 	    O_PID, O_WARMUP, O_SERIES, O_OP, O_OP_RUNS, O_SCALE_READER,
-	    O_SCALE_APDUS };
+	    O_SCALE_APDUS, O_OP_COUNT };
 	static const struct option lopts[] = {
 		{ "rounds", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, O_WARMUP },
@@ -868,6 +906,7 @@ main(int argc, char **argv)
 		{ "op-runs", required_argument, NULL, O_OP_RUNS },
 		{ "scale-reader", required_argument, NULL, O_SCALE_READER },
 		{ "scale-apdus", required_argument, NULL, O_SCALE_APDUS },
+		{ "op-count", required_argument, NULL, O_OP_COUNT },
 		{ "case", required_argument, NULL, O_CASE },
 		{ "reader", required_argument, NULL, O_READER },
 		{ "device", required_argument, NULL, O_DEVICE },
@@ -914,6 +953,27 @@ main(int argc, char **argv)
 			cur->ops[cur->nops].name = optarg;
 			cur->ops[cur->nops++].cmd = eq + 1;
 			break;
+		}
+		case O_OP_COUNT: {
+			char *eq = strchr(optarg, '='), *end;
+			struct op_count *oc = &op_counts[n_op_counts];
+
+			if (eq == NULL || eq == optarg || n_op_counts == MAX_OPS)
+				goto bad_count;
+			*eq = '\0';
+			oc->name = optarg;
+			oc->apdus = strtol(eq + 1, &end, 10);
+			if (end == eq + 1 || *end != '/' || oc->apdus < 0)
+				goto bad_count;
+			oc->reports = strtol(end + 1, &end, 10);
+			if (*end != '\0' || oc->reports < 0)
+				goto bad_count;
+			n_op_counts++;
+			break;
+bad_count:
+			fprintf(stderr, "openloop-bench: --op-count "
+			    "NAME=APDUS/REPORTS (at most %d)\n", MAX_OPS);
+			return 2;
 		}
 		case O_SCALE_READER:
 			if (n_scale_readers == MAX_SCALE) {

@@ -88,16 +88,25 @@ for d in 2 3 4; do
 		--pin "$PIN" --touch approve || exit 1
 	ol_add_reader "Openloop bench d$d" "$OL_W/d$d.sock"
 done
+# one more, paced, logging every packet: the APDUs and reports of each
+# operation are counted there, apart from the timed devices
+ol_start_sim_at "$OL_W/count.sock" --serial OLBENCH00006 --verbose \
+	--pin "$PIN" --touch approve || exit 1
+ol_add_reader "Openloop bench count" "$OL_W/count.sock"
 bench_start_pcscd "Openloop bench paced" "Openloop bench unpaced" \
-	"Openloop bench d2" "Openloop bench d3" "Openloop bench d4" || exit 1
+	"Openloop bench d2" "Openloop bench d3" "Openloop bench d4" \
+	"Openloop bench count" || exit 1
 
-# OpenSC sees one device at a time (the other reader ignored) and takes
-# the PIN from the command line (PIN mode: no PIN pad, no touch)
-for s in paced unpaced; do
-	case $s in paced) other=unpaced ;; *) other=paced ;; esac
+# OpenSC sees one device at a time (the others' readers ignored) and
+# takes the PIN from the command line (PIN mode: no PIN pad, no touch)
+for s in paced unpaced count; do
+	ign='"Openloop bench d"'
+	for o in paced unpaced count; do
+		[ "$o" = "$s" ] || ign="$ign, \"Openloop bench $o\""
+	done
 	cat >"$OL_W/opensc-$s.conf" <<CONF
 app default {
-	ignored_readers = "Openloop bench $other", "Openloop bench d";
+	ignored_readers = $ign;
 	reader_driver pcsc {
 		enable_pinpad = false;
 	}
@@ -106,8 +115,8 @@ CONF
 done
 
 # 9A P-256 and 9C RSA-2048 with certificates, as the vendor's guide has
-# them, on both devices
-for s in paced unpaced; do
+# them, on the three devices the operations use
+for s in paced unpaced count; do
 	export OPENSC_CONF="$OL_W/opensc-$s.conf"
 	{ piv_provision 9A 11 "/CN=bench 9A" && piv_provision 9C 07 "/CN=bench 9C"; } \
 		>"$OL_W/provision-$s.log" 2>&1 ||
@@ -119,28 +128,59 @@ head -c 100 /dev/urandom >"$OL_W/data.bin"
 # the commands land in the JSON: they name the PIN's file, not the PIN
 printf '%s\n' "$PIN" >"$OL_W/pin"
 
+# bench_op_cmd CASE OP: the command of a whole operation on that device
+bench_op_cmd() {
+	p11="OPENSC_CONF=$OL_W/opensc-$1.conf XDG_CACHE_HOME=$XDG_CACHE_HOME pkcs11-tool --module $PIV_P11"
+	case $2 in
+	list) echo "$p11 -L" ;;
+	login) echo "$p11 --login --pin \$(cat $OL_W/pin) -O --type privkey" ;;
+	read-cert) echo "$p11 --read-object --type cert --id 01 -o $OL_W/cert.der" ;;
+	sign-p256) echo "$p11 --login --pin \$(cat $OL_W/pin) --sign --id 01 -m ECDSA -i $OL_W/data.sha256 -o $OL_W/sig-ec.bin" ;;
+	sign-rsa2048) echo "$p11 --login --pin \$(cat $OL_W/pin) --sign --id 02 -m SHA256-RSA-PKCS -i $OL_W/data.bin -o $OL_W/sig-rsa.bin" ;;
+	esac
+}
+OPS="list login read-cert sign-p256 sign-rsa2048"
+
+# APDUs and reports (both ways, CTAPHID INIT included) of each operation,
+# from the counting device's packet log: the second of two runs, as the
+# timed runs follow one unmeasured run
+bench_count() { # OP -> "APDUS/REPORTS"
+	sh -c "$(bench_op_cmd count "$1")" >/dev/null 2>&1 || return 1
+	from=$(wc -l <"$OL_W/count.sock.log")
+	sh -c "$(bench_op_cmd count "$1")" >/dev/null 2>&1 || return 1
+	sleep 0.2
+	tail -n +"$((from + 1))" "$OL_W/count.sock.log" | awk '
+		function reports(n) { return n <= 57 ? 1 : 1 + int((n - 57 + 58) / 59) }
+		/ rx [0-9a-f]+ OPENLOOP_APDU\(70\) bcnt / { apdus++ }
+		/ (rx|tx) [0-9a-f]+ [A-Z_]+\([0-9a-f]+\) bcnt / {
+			for (i = 1; i < NF; i++) if ($i == "bcnt") r += reports($(i + 1) + 0)
+		}
+		END { printf "%d/%d\n", apdus, r }'
+}
+COUNTS=""
+for op in $OPS; do
+	c=$(bench_count "$op") || { echo "counting $op failed: $(bench_op_cmd count "$op")"; exit 1; }
+	COUNTS="$COUNTS $op=$c"
+done
+
 echo "# $(uname -n): $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 set -- -n "$B_N" --warmup "$B_WARMUP" --cpu-apdus "$B_CPU" \
 	--pcscd-pid "$OL_PCSCD_PID" --json "$B_JSON" --op-runs "$B_OPS" \
 	--scale-apdus "$B_SCALE" --scale-reader "Openloop bench paced" \
 	--scale-reader "Openloop bench d2" --scale-reader "Openloop bench d3" \
 	--scale-reader "Openloop bench d4"
+for c in $COUNTS; do set -- "$@" --op-count "$c"; done
 for s in paced unpaced; do
 	case $s in paced) label=pacing-on ms=1 ;; *) label=pacing-off ms=0 ;; esac
-	p11="OPENSC_CONF=$OL_W/opensc-$s.conf XDG_CACHE_HOME=$XDG_CACHE_HOME pkcs11-tool --module $PIV_P11"
 	set -- "$@" --case "$label" --reader "Openloop bench $s" \
-		--device "unix:$OL_W/$s.sock" --report-interval "$ms" \
-		--op "list=$p11 -L" \
-		--op "login=$p11 --login --pin \$(cat $OL_W/pin) -O --type privkey" \
-		--op "read-cert=$p11 --read-object --type cert --id 01 -o $OL_W/cert.der" \
-		--op "sign-p256=$p11 --login --pin \$(cat $OL_W/pin) --sign --id 01 -m ECDSA -i $OL_W/data.sha256 -o $OL_W/sig-ec.bin" \
-		--op "sign-rsa2048=$p11 --login --pin \$(cat $OL_W/pin) --sign --id 02 -m SHA256-RSA-PKCS -i $OL_W/data.bin -o $OL_W/sig-rsa.bin"
+		--device "unix:$OL_W/$s.sock" --report-interval "$ms"
+	for op in $OPS; do set -- "$@" --op "$op=$(bench_op_cmd "$s" "$op")"; done
 done
 "$top_builddir/bench/openloop-bench" "$@"
 rc=$?
 if [ "$rc" -ne 0 ]; then
 	echo "openloop-bench failed ($rc); pcscd log:"; tail -20 "$OL_W/pcscd.log"
-	for s in paced unpaced d2 d3 d4; do echo "$s simulator:"; tail -10 "$OL_W/$s.sock.log"; done
+	for s in paced unpaced d2 d3 d4 count; do echo "$s simulator:"; tail -10 "$OL_W/$s.sock.log"; done
 	exit "$rc"
 fi
 echo "JSON: $B_JSON"

@@ -93,14 +93,42 @@ done
 ol_start_sim_at "$OL_W/count.sock" --serial OLBENCH00006 --verbose \
 	--pin "$PIN" --touch approve || exit 1
 ol_add_reader "Openloop bench count" "$OL_W/count.sock"
+# the peer a user could pick instead: vsmartcard's vpcd in the same
+# pcscd, with an unpaced simulator behind bench/vpcd-relay acting as its
+# virtual card (vpcd listens on a TCP port of 127.0.0.1)
+VPCD_LIB=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
+VPCD=""
+if [ -e "$VPCD_LIB" ] && VPCD_PORT=$(free_port 36163); then
+	VPCD=1
+	ol_start_sim_at "$OL_W/vpcd.sock" --report-interval 0 --serial OLBENCH00007 \
+		--pin "$PIN" --touch approve || exit 1
+	cat >"$OL_W/reader.conf.d/openloop-bench-vpcd" <<CONF
+FRIENDLYNAME "Openloop bench vpcd"
+DEVICENAME /dev/null:$VPCD_PORT
+LIBPATH $VPCD_LIB
+CONF
+else
+	echo "# no vpcd ($VPCD_LIB: apt-get install vsmartcard-vpcd): the peer is not measured"
+fi
 bench_start_pcscd "Openloop bench paced" "Openloop bench unpaced" \
 	"Openloop bench d2" "Openloop bench d3" "Openloop bench d4" \
-	"Openloop bench count" || exit 1
+	"Openloop bench count" ${VPCD:+"Openloop bench vpcd"} || exit 1
+if [ -n "$VPCD" ]; then
+	"$top_builddir/bench/vpcd-relay" "$VPCD_PORT" "unix:$OL_W/vpcd.sock" \
+		>"$OL_W/vpcd-relay.log" 2>&1 &
+	OL_PIDS="$OL_PIDS $!"
+	i=0
+	until opensc-tool -l 2>/dev/null | grep -q 'Yes.*Openloop bench vpcd'; do
+		i=$((i + 1))
+		[ "$i" -gt 50 ] && { echo "vpcd shows no card:"; cat "$OL_W/vpcd-relay.log"; exit 1; }
+		sleep 0.1
+	done
+fi
 
 # OpenSC sees one device at a time (the others' readers ignored) and
 # takes the PIN from the command line (PIN mode: no PIN pad, no touch)
 for s in paced unpaced count; do
-	ign='"Openloop bench d"'
+	ign='"Openloop bench d", "Openloop bench vpcd"'
 	for o in paced unpaced count; do
 		[ "$o" = "$s" ] || ign="$ign, \"Openloop bench $o\""
 	done
@@ -176,6 +204,8 @@ for s in paced unpaced; do
 		--device "unix:$OL_W/$s.sock" --report-interval "$ms"
 	for op in $OPS; do set -- "$@" --op "$op=$(bench_op_cmd "$s" "$op")"; done
 done
+[ -z "$VPCD" ] || set -- "$@" --case vpcd --reader "Openloop bench vpcd" \
+	--device "unix:$OL_W/vpcd.sock" --report-interval 0
 "$top_builddir/bench/openloop-bench" "$@"
 rc=$?
 if [ "$rc" -ne 0 ]; then

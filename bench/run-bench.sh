@@ -1,11 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Runs openloop-bench (docs/performance.md): two simulated Openloops, one
-# with USB pacing (--report-interval 1, the default: one input report per
-# 1 ms frame) and one without (0), a private pcscd with the built driver
-# reading both, inside a mount namespace with a tmpfs on /run/pcscd as the
-# integration tests do (tests/integration/lib.sh), so the machine's pcscd
-# and other people's simulators are never touched.  As root.
+# Runs openloop-bench (docs/performance.md): simulated Openloops with USB
+# pacing (--report-interval 1, the default: one input report per 1 ms
+# frame) and without (0), three more paced ones for 1, 2, 4 devices at
+# once, one that logs its packets to count each operation's APDUs, and,
+# if installed, vsmartcard's vpcd with bench/vpcd-relay as its card; a
+# private pcscd with the built driver reading them, inside a mount
+# namespace with a tmpfs on /run/pcscd as the integration tests do
+# (tests/integration/lib.sh), so the machine's pcscd and other people's
+# simulators are never touched.  As root.
 #
 #   run-bench.sh [--quick] [-n ROUNDS] [--warmup ROUNDS] [--cpu-apdus N]
 #                [--op-runs N] [--scale-apdus N] [--json FILE]

@@ -11,8 +11,12 @@
 # simulators are never touched.  As root.
 #
 #   run-bench.sh [--quick] [-n ROUNDS] [--warmup ROUNDS] [--cpu-apdus N]
-#                [--op-runs N] [--scale-apdus N] [--json FILE]
+#                [--op-runs N] [--scale-apdus N] [--timing device|instant]
+#                [--json FILE]
 #
+# --timing: the simulators' (device: signatures and key generation take
+# as long as on the secure element, the default; instant: --quick's).  The
+# counting device is always instant: counts do not depend on it.
 # --quick: a few iterations, for CI (proves it still builds and runs; the
 # figures mean nothing).  Default JSON: $top_builddir/bench.json.
 # A benchmark, not a test: exit 0 unless something failed to run.
@@ -21,17 +25,18 @@ set -u
 : "${top_srcdir:?top_srcdir not set}"
 export top_builddir top_srcdir
 
-B_N=50 B_CPU=1000 B_WARMUP=5 B_OPS=10 B_SCALE=500 B_JSON=$top_builddir/bench.json
+B_N=50 B_CPU=1000 B_WARMUP=5 B_OPS=10 B_SCALE=500 B_TIMING=device B_JSON=$top_builddir/bench.json
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) B_N=5 B_CPU=100 B_WARMUP=1 B_OPS=2 B_SCALE=20 ;;
+	--quick) B_N=5 B_CPU=100 B_WARMUP=1 B_OPS=2 B_SCALE=20 B_TIMING=instant ;;
 	-n) B_N=$2; shift ;;
 	--cpu-apdus) B_CPU=$2; shift ;;
 	--warmup) B_WARMUP=$2; shift ;;
 	--op-runs) B_OPS=$2; shift ;;
 	--scale-apdus) B_SCALE=$2; shift ;;
+	--timing) B_TIMING=$2; shift ;;
 	--json) B_JSON=$2; shift ;;
-	*) echo "usage: run-bench.sh [--quick] [-n N] [--warmup N] [--cpu-apdus N] [--op-runs N] [--scale-apdus N] [--json FILE]" >&2; exit 2 ;;
+	*) echo "usage: run-bench.sh [--quick] [-n N] [--warmup N] [--cpu-apdus N] [--op-runs N] [--scale-apdus N] [--timing device|instant] [--json FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -47,7 +52,8 @@ done
 if [ -z "${OL_IN_NAMESPACE:-}" ]; then
 	OL_IN_NAMESPACE=1 exec unshare -m --propagation private \
 		sh "$0" -n "$B_N" --warmup "$B_WARMUP" --cpu-apdus "$B_CPU" \
-		--op-runs "$B_OPS" --scale-apdus "$B_SCALE" --json "$B_JSON"
+		--op-runs "$B_OPS" --scale-apdus "$B_SCALE" --timing "$B_TIMING" \
+		--json "$B_JSON"
 fi
 mkdir -p /run/pcscd
 mount -t tmpfs -o mode=0755 tmpfs /run/pcscd || exit 1
@@ -80,21 +86,21 @@ bench_start_pcscd() {
 }
 
 ol_start_sim_at "$OL_W/paced.sock" --report-interval 1 --serial OLBENCH00001 \
-	--pin "$PIN" --touch approve || exit 1
+	--pin "$PIN" --touch approve --timing "$B_TIMING" || exit 1
 ol_start_sim_at "$OL_W/unpaced.sock" --report-interval 0 --serial OLBENCH00002 \
-	--pin "$PIN" --touch approve || exit 1
+	--pin "$PIN" --touch approve --timing "$B_TIMING" || exit 1
 ol_add_reader "Openloop bench paced" "$OL_W/paced.sock"
 ol_add_reader "Openloop bench unpaced" "$OL_W/unpaced.sock"
 # three more paced devices: with the first, 1, 2 and 4 used at once
 for d in 2 3 4; do
 	ol_start_sim_at "$OL_W/d$d.sock" --serial "OLBENCH0000$((d + 1))" \
-		--pin "$PIN" --touch approve || exit 1
+		--pin "$PIN" --touch approve --timing "$B_TIMING" || exit 1
 	ol_add_reader "Openloop bench d$d" "$OL_W/d$d.sock"
 done
 # one more, paced, logging every packet: the APDUs and reports of each
 # operation are counted there, apart from the timed devices
 ol_start_sim_at "$OL_W/count.sock" --serial OLBENCH00006 --verbose \
-	--pin "$PIN" --touch approve || exit 1
+	--pin "$PIN" --touch approve --timing instant || exit 1
 ol_add_reader "Openloop bench count" "$OL_W/count.sock"
 # the peer a user could pick instead: vsmartcard's vpcd in the same
 # pcscd, with an unpaced simulator behind bench/vpcd-relay acting as its
@@ -104,7 +110,7 @@ VPCD=""
 if [ -e "$VPCD_LIB" ] && VPCD_PORT=$(free_port 36163); then
 	VPCD=1
 	ol_start_sim_at "$OL_W/vpcd.sock" --report-interval 0 --serial OLBENCH00007 \
-		--pin "$PIN" --touch approve || exit 1
+		--pin "$PIN" --touch approve --timing "$B_TIMING" || exit 1
 	cat >"$OL_W/reader.conf.d/openloop-bench-vpcd" <<CONF
 FRIENDLYNAME "Openloop bench vpcd"
 DEVICENAME /dev/null:$VPCD_PORT
@@ -194,7 +200,7 @@ for op in $OPS; do
 	COUNTS="$COUNTS $op=$c"
 done
 
-echo "# $(uname -n): $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# simulators' timing: $B_TIMING; $(uname -n): $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 set -- -n "$B_N" --warmup "$B_WARMUP" --cpu-apdus "$B_CPU" \
 	--pcscd-pid "$OL_PCSCD_PID" --json "$B_JSON" --op-runs "$B_OPS" \
 	--scale-apdus "$B_SCALE" --scale-reader "Openloop bench paced" \

@@ -19,9 +19,11 @@ DEPS="build-essential autoconf automake libtool pkg-config
 # Firefox ESR and Chromium client-certificate logins; umockdev: openloop-hid's
 # libusb walk on faked USB devices (check-hid-list-usb.sh); clang and its
 # runtimes: coverage-guided fuzzing with libFuzzer (./configure CC=clang
-# --enable-fuzzing; docs/testing.md)
+# --enable-fuzzing; docs/testing.md); vsmartcard-vpcd: the peer make
+# bench compares with (docs/performance.md; the benchmark's private pcscd
+# loads it on a port of its own)
 TEST_DEPS="git python3 firefox-esr chromium xvfb xdotool umockdev
-      clang libclang-rt-14-dev"
+      clang libclang-rt-14-dev vsmartcard-vpcd"
 # the guest of tests/vm runs the host's own binaries: fido2-tools and acl
 # are used in the guest, the rest builds and boots it
 VM_DEPS="qemu-system-x86 busybox-static cpio kmod acl fido2-tools"

@@ -91,6 +91,18 @@ fi
 echo "== integration tests (real pcscd + driver + openloop-sim + stock tools)"
 run_tap "$here/build"
 
+echo "== the benchmark, once and briefly so that it cannot rot (make bench BENCH_ARGS=--quick; no time asserted)"
+rm -f "$here/build/bench.json"
+bench_rc=0
+make -C "$here/build" bench BENCH_ARGS=--quick >"$here/build/bench.out" 2>&1 || bench_rc=$?
+if [ "$bench_rc" -eq 0 ] && [ -s "$here/build/bench.json" ]; then
+	echo "   ok - openloop-bench --quick ran and wrote build/bench.json"
+	passed=$((passed + 1))
+else
+	echo "   not ok - openloop-bench --quick (exit $bench_rc)"; tail -30 "$here/build/bench.out"
+	failed=$((failed + 1))
+fi
+
 echo "== make check under AddressSanitizer and UndefinedBehaviorSanitizer"
 mkdir -p "$here/build-asan"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -11,7 +11,7 @@ cd "$top" || exit 1
 want='SPDX-License-Identifier: LGPL-2.1-or-later'
 missing=0
 count=0
-for f in $(find src tests scripts udev debian .ci \
+for f in $(find src tests scripts udev debian .ci bench \
 	    \( -path tests/fuzz/corpus -o -path '*/build*' \) -prune -o \
 	    -type f \( -name '*.[ch]' -o -name '*.sh' -o -name '*.py' \
 	    -o -name '*.in' -o -name run -o -name rules -o -name '*.postinst' \

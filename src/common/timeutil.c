@@ -14,6 +14,15 @@ ol_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t
+ol_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void
 ol_sleep_ms(int ms)
 {
@@ -25,6 +34,16 @@ ol_sleep_ms(int ms)
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+}
+
+struct timespec *
+ol_us_to_timespec(int64_t timeout_us, struct timespec *ts)
+{
+	if (timeout_us < 0)
+		return NULL;
+	ts->tv_sec = (time_t)(timeout_us / 1000000);
+	ts->tv_nsec = (long)(timeout_us % 1000000) * 1000L;
+	return ts;
 }
 
 int

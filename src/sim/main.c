@@ -552,20 +552,35 @@ setup_signals(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/*
+ * The device's clock counts milliseconds, as USB full-speed frames do: one
+ * input report per frame.  A report due at frame N is sent when the loop
+ * wakes at the start of frame N, so the wait ends at that millisecond's
+ * boundary (ppoll, in microseconds).  A poll() of "1 ms" from the middle
+ * of a frame would wake a little later each time and, every few reports,
+ * miss a whole frame.
+ */
 static int
 run(struct sim *sim)
 {
-	int64_t now;
+	int64_t now, now_us, timeout_us;
 	int timeout, r;
 
 	while (!sim->stop) {
-		now = ol_now_ms();
+		now_us = ol_now_us();
+		now = now_us / 1000;
 		sim_ctaphid_tick(sim->dev, now);
 		timeout = sim_ctaphid_next_timeout(sim->dev, now);
+		timeout_us = -1;
+		if (timeout >= 0) {
+			timeout_us = (now + timeout) * 1000 - now_us;
+			if (timeout_us < 0)
+				timeout_us = 0;
+		}
 		if (sim->hg != NULL)
-			r = sim_hidg_run_once(sim->hg, timeout);
+			r = sim_hidg_run_once(sim->hg, timeout_us);
 		else
-			r = sim_server_run_once(sim->srv, timeout);
+			r = sim_server_run_once(sim->srv, timeout_us);
 		if (r != OL_OK)
 			return EXIT_FAILURE;
 	}

@@ -13,7 +13,10 @@
 #include "hid_dev.h"
 
 #define OL_CTAP_DEFAULT_USER_TIMEOUT_MS  60000
-#define OL_CTAP_DEFAULT_BUSY_TIMEOUT_MS  10000
+/* A FIDO client (ssh-sk, pam_u2f) holds the node's lock for its whole
+ * session, touch wait included, which the device ends after 30 s: the
+ * busy limit outlasts that by the rest of such a session. */
+#define OL_CTAP_DEFAULT_BUSY_TIMEOUT_MS  45000
 #define OL_CTAP_DEFAULT_REPLY_TIMEOUT_MS  3000
 
 struct ol_ctap_opts {

@@ -20,30 +20,24 @@
 
 #include <linux/hidraw.h>
 
+#include "dev_lock.h"
 #include "hid_dev.h"
 #include "printable.h"
+#include "sim_socket.h"
 #include "sysfs.h"
 #include "ol_err.h"
 #include "ol_log.h"
 #include "timeutil.h"
 
 #define SERIAL_MAX 128
-
-/*
- * flock() is not fair: a process that unlocks and locks again at once
- * keeps winning against one that waits.  Two rules give every client its
- * turn: a waiter retries every millisecond, and a handle that just
- * unlocked waits LOCK_COURTESY_MS before locking again.
- */
-#define LOCK_RETRY_MS    1
-#define LOCK_COURTESY_MS 3
+#define SIM_DRAIN_TIMEOUT_MS 1000
 
 struct ol_hid {
 	int io_fd;       /* hidraw node or connected socket */
 	int lock_fd;     /* flock target: the node itself, or PATH.lock */
-	int locked;
+	ol_devlock_t *lock;   /* on lock_fd; NULL without one */
 	int is_socket;        /* the simulator: no SIGPIPE on its exit */
-	int64_t unlocked_at;  /* ol_now_ms() of the last unlock */
+	int sim_drain;        /* the simulator answers DRAIN (sim_socket.h) */
 	char *name;
 	char serial[SERIAL_MAX];
 };
@@ -211,6 +205,14 @@ ol_hid_wrap_fds(int io_fd, int lock_fd, const char *name, ol_hid_t **out)
 	hid->is_socket = fstat(io_fd, &st) == 0 && S_ISSOCK(st.st_mode);
 	hid->io_fd = io_fd;
 	hid->lock_fd = lock_fd;
+	if (lock_fd >= 0 &&
+	    ol_devlock_new(lock_fd, hid->name, &hid->lock) != OL_OK) {
+		close(io_fd);
+		close(lock_fd);
+		free(hid->name);
+		free(hid);
+		return OL_ERR_NOMEM;
+	}
 	*out = hid;
 	return OL_OK;
 }
@@ -240,6 +242,7 @@ ol_hid_open(const char *name, ol_hid_t **out)
 	if ((r = ol_hid_wrap_fds(io_fd, lock_fd, name, out)) != OL_OK)
 		return r;
 	if (is_unix) {
+		(*out)->sim_drain = 1;
 		if (snprintf(sock_serial, sizeof(sock_serial), "%s.serial",
 		    name + plen) < (int)sizeof(sock_serial))
 			read_line_file(sock_serial, (*out)->serial,
@@ -260,8 +263,8 @@ ol_hid_close(ol_hid_t **hidp)
 
 	if (hidp == NULL || (hid = *hidp) == NULL)
 		return;
-	if (hid->locked)
-		ol_hid_unlock(hid);
+	/* the lock first: our own closes are nothing it must see */
+	ol_devlock_free(&hid->lock);
 	close(hid->io_fd);
 	if (hid->lock_fd >= 0)
 		close(hid->lock_fd);
@@ -384,6 +387,61 @@ ol_hid_write(ol_hid_t *hid, const uint8_t report[OL_HID_REPORT_LEN])
 	return r;
 }
 
+/*
+ * The simulator's part of draining (sim_socket.h): DRAIN, then everything
+ * up to its answer is stale.  Only needed when stale reports were found:
+ * the simulator keeps reports back only while the socket's queue is full.
+ * A simulator that never answers is an old one: said once, not asked
+ * again.  Returns the stale reports read, or an error.
+ */
+static int
+drain_simulator(ol_hid_t *hid)
+{
+	static const uint8_t drain[OL_SIM_SOCKET_DRAIN_LEN] =
+	    OL_SIM_SOCKET_DRAIN;
+	uint8_t buf[OL_HID_REPORT_LEN + 1];
+	int64_t deadline = ol_now_ms() + SIM_DRAIN_TIMEOUT_MS;
+	struct pollfd pfd;
+	ssize_t n;
+	int count = 0, r = OL_OK;
+
+	if (send(hid->io_fd, drain, sizeof(drain), MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(drain))
+		return errno == EPIPE ? OL_ERR_GONE : OL_ERR_IO;
+	for (;;) {
+		n = recv(hid->io_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == OL_SIM_SOCKET_DRAIN_LEN &&
+		    memcmp(buf, drain, sizeof(drain)) == 0)
+			break;
+		if (n > 0) {
+			count++;
+			continue;
+		}
+		if (n == 0) {
+			r = OL_ERR_GONE;
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			r = errno_to_err(errno);
+			break;
+		}
+		pfd.fd = hid->io_fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, ol_ms_left(deadline)) == 0) {
+			ol_log(OL_LOG_INFO, "%s: the simulator does not "
+			    "answer DRAIN (older than this driver?): stale "
+			    "reports may remain", hid->name);
+			hid->sim_drain = 0;
+			break;
+		}
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return r == OL_OK ? count : r;
+}
+
 int
 ol_hid_drain(ol_hid_t *hid)
 {
@@ -404,43 +462,29 @@ ol_hid_drain(ol_hid_t *hid)
 		count++;
 	}
 	explicit_bzero(report, sizeof(report));
+	if (count > 0 && hid->is_socket && hid->sim_drain) {
+		r = drain_simulator(hid);
+		count = r < 0 ? r : count + r;
+	}
 	return count;
 }
 
+/* dev_lock.h has the rules that keep it fair */
 int
 ol_hid_lock(ol_hid_t *hid, int timeout_ms)
 {
-	int64_t deadline, since;
-
 	if (hid == NULL)
 		return OL_ERR_ARG;
-	if (hid->lock_fd < 0 || hid->locked)
+	if (hid->lock == NULL)
 		return OL_OK;
-	since = ol_now_ms() - hid->unlocked_at;
-	if (hid->unlocked_at != 0 && since < LOCK_COURTESY_MS)
-		ol_sleep_ms(LOCK_COURTESY_MS - (int)since);
-	deadline = ol_now_ms() + timeout_ms;
-	for (;;) {
-		if (flock(hid->lock_fd, LOCK_EX | LOCK_NB) == 0) {
-			hid->locked = 1;
-			return OL_OK;
-		}
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return errno_to_err(errno);
-		if (ol_ms_left(deadline) == 0)
-			return OL_ERR_BUSY;
-		ol_sleep_ms(LOCK_RETRY_MS);
-	}
+	return ol_devlock_acquire(hid->lock, timeout_ms);
 }
 
 void
 ol_hid_unlock(ol_hid_t *hid)
 {
-	if (hid == NULL || hid->lock_fd < 0 || !hid->locked)
-		return;
-	flock(hid->lock_fd, LOCK_UN);
-	hid->locked = 0;
-	hid->unlocked_at = ol_now_ms();
+	if (hid != NULL)
+		ol_devlock_release(hid->lock);
 }
 
 int

@@ -465,7 +465,7 @@ test_built_info_plist(void **state)
 	assert_int_equal(ol_plist_get_long(pl, "ifdLogLevel", -1), 3);
 	assert_int_equal(ol_plist_get_long(pl, "ifdUserConfirmationTimeout",
 	    -1), 60);
-	assert_int_equal(ol_plist_get_long(pl, "ifdBusyTimeout", -1), 10);
+	assert_int_equal(ol_plist_get_long(pl, "ifdBusyTimeout", -1), 45);
 	ol_plist_free(&pl);
 
 	/* no placeholder left unexpanded */

@@ -163,7 +163,7 @@ round_once(struct fx *fx, int max_ms)
 	t = sim_ctaphid_next_timeout(fx->dev, now);
 	if (t < 0 || t > max_ms)
 		t = max_ms;
-	return sim_hidg_run_once(fx->hg, t);
+	return sim_hidg_run_once(fx->hg, (int64_t)t * 1000);
 }
 
 /* --- the host ------------------------------------------------------------ */

@@ -25,11 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ol_err.h"
 #include "ol_log.h"
 #include "sim_hidg.h"
+#include "timeutil.h"
 
 struct watch {
 	int fd;
@@ -229,8 +231,9 @@ sim_hidg_watch(sim_hidg_t *hg, int fd, sim_hidg_watch_cb *cb, void *arg)
 
 /* Layout: [read fd] [write fd if separate] [watches...] */
 int
-sim_hidg_run_once(sim_hidg_t *hg, int timeout_ms)
+sim_hidg_run_once(sim_hidg_t *hg, int64_t timeout_us)
 {
+	struct timespec ts;
 	size_t i, n = 0, first_watch;
 	short rev, wrev;
 	int r;
@@ -254,7 +257,7 @@ sim_hidg_run_once(sim_hidg_t *hg, int timeout_ms)
 	}
 	for (i = 0; i < n; i++)
 		hg->pfd[i].revents = 0;
-	if (poll(hg->pfd, n, timeout_ms) == -1) {
+	if (ppoll(hg->pfd, n, ol_us_to_timespec(timeout_us, &ts), NULL) == -1) {
 		if (errno == EINTR)
 			return OL_OK;
 		ol_log(OL_LOG_CRITICAL, "poll: %s", strerror(errno));

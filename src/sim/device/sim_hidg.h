@@ -77,11 +77,11 @@ size_t sim_hidg_queued(const sim_hidg_t *hg);
 unsigned long sim_hidg_dropped(const sim_hidg_t *hg);
 
 /*
- * One poll() round of at most timeout_ms (-1: no limit): reads up to
+ * One poll() round of at most timeout_us microseconds (-1: no limit): reads up to
  * SIM_HIDG_READ_BURST output reports while the device is ready, writes
  * queued input reports, runs watch callbacks.  OL_OK, or OL_ERR_IO when
  * poll() or the node fails (said why).
  */
-int sim_hidg_run_once(sim_hidg_t *hg, int timeout_ms);
+int sim_hidg_run_once(sim_hidg_t *hg, int64_t timeout_us);
 
 #endif

@@ -20,12 +20,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/sockios.h>
 
 #include "ol_err.h"
 #include "ol_log.h"
 #include "sim_server.h"
+#include "sim_socket.h"
 #include "timeutil.h"
 
 #define DATAGRAM_LEN     (1 + CTAPHID_REPORT_LEN) /* report ID + report */
@@ -39,6 +41,7 @@ struct client {
 	size_t head;
 	size_t count;                /* reports in ring, not yet in the socket */
 	unsigned long dropped;       /* in the current overflow */
+	int drain_answer;            /* DRAIN to send before the ring */
 	uint8_t ring[SIM_RING_SLOTS][CTAPHID_REPORT_LEN];
 };
 
@@ -106,11 +109,29 @@ client_queued(const sim_server_t *srv, const struct client *c)
 	return c->count + in_kernel;
 }
 
+static const uint8_t drain_msg[OL_SIM_SOCKET_DRAIN_LEN] =
+    OL_SIM_SOCKET_DRAIN;
+
 static void
 client_flush(struct client *c)
 {
 	ssize_t n;
 
+	while (c->drain_answer && !c->dead) {
+		n = send(c->fd, drain_msg, sizeof(drain_msg),
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == (ssize_t)sizeof(drain_msg)) {
+			c->drain_answer = 0;
+			break;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* POLLOUT will call again */
+		ol_log(OL_LOG_INFO, "client %u: %s", c->id,
+		    n == -1 ? strerror(errno) : "short send");
+		c->dead = 1;
+	}
 	while (c->count > 0 && !c->dead) {
 		n = send(c->fd, c->ring[c->head], CTAPHID_REPORT_LEN,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -156,6 +177,20 @@ client_enqueue(sim_server_t *srv, struct client *c,
 	client_flush(c);
 }
 
+/* DRAIN (sim_socket.h): the client has read what the kernel held; what
+ * is still in its ring is stale too.  The answer follows whatever the
+ * kernel still holds, and precedes every later report. */
+static void
+client_drain(struct client *c)
+{
+	explicit_bzero(c->ring, sizeof(c->ring));
+	c->head = 0;
+	c->count = 0;
+	c->dropped = 0;
+	c->drain_answer = 1;
+	client_flush(c);
+}
+
 /* Reads one datagram.  Returns what recv() returned: 0 is EOF or an
  * empty datagram, which SOCK_SEQPACKET cannot tell apart. */
 static ssize_t
@@ -174,7 +209,10 @@ client_read(sim_server_t *srv, struct client *c)
 		}
 		return n;
 	}
-	if (n != DATAGRAM_LEN || buf[0] != 0) {
+	if (n == OL_SIM_SOCKET_DRAIN_LEN &&
+	    memcmp(buf, drain_msg, sizeof(drain_msg)) == 0) {
+		client_drain(c);
+	} else if (n != DATAGRAM_LEN || buf[0] != 0) {
 		if (n != 0)
 			ol_log(OL_LOG_INFO, "client %u: datagram of %zd bytes "
 			    "(first byte %02x) ignored: want %d, report ID 0",
@@ -592,7 +630,7 @@ grow_pollfds(sim_server_t *srv, size_t n)
 
 /* Layout: [listener] [watches...] [clients...]; returns the count. */
 static size_t
-fill_pollfds(sim_server_t *srv, int64_t now, int *timeout_ms)
+fill_pollfds(sim_server_t *srv, int64_t now, int64_t *timeout_us)
 {
 	size_t i, n = 0;
 	int accepting, ready = input_ready(srv);
@@ -602,8 +640,8 @@ fill_pollfds(sim_server_t *srv, int64_t now, int *timeout_ms)
 	srv->pfd[n].fd = accepting ? srv->listen_fd : -1;
 	srv->pfd[n++].events = POLLIN;
 	if (srv->listen_fd != -1 && !accepting &&
-	    (*timeout_ms < 0 || srv->accept_resume - now < *timeout_ms))
-		*timeout_ms = (int)(srv->accept_resume - now);
+	    (*timeout_us < 0 || (srv->accept_resume - now) * 1000 < *timeout_us))
+		*timeout_us = (srv->accept_resume - now) * 1000;
 	for (i = 0; i < srv->nwatches; i++) {
 		srv->pfd[n].fd = srv->watches[i].fd;
 		srv->pfd[n++].events = POLLIN;
@@ -612,7 +650,7 @@ fill_pollfds(sim_server_t *srv, int64_t now, int *timeout_ms)
 		c = srv->clients[i];
 		srv->pfd[n].fd = c->fd;
 		srv->pfd[n].events = (short)((ready ? POLLIN : 0) |
-		    (c->count > 0 ? POLLOUT : 0));
+		    (c->count > 0 || c->drain_answer ? POLLOUT : 0));
 		srv->pfd[n++].revents = 0;
 	}
 	return n;
@@ -644,19 +682,21 @@ service_client(sim_server_t *srv, struct client *c, short revents)
 }
 
 int
-sim_server_run_once(sim_server_t *srv, int timeout_ms)
+sim_server_run_once(sim_server_t *srv, int64_t timeout_us)
 {
 	size_t i, n, first_client;
 	int64_t now = ol_now_ms();
+	struct timespec ts;
 	int rc;
 
 	if (srv == NULL)
 		return OL_ERR_ARG;
 	if (grow_pollfds(srv, 1 + srv->nwatches + srv->nclients) != OL_OK)
 		return OL_ERR_NOMEM;
-	n = fill_pollfds(srv, now, &timeout_ms);
+	n = fill_pollfds(srv, now, &timeout_us);
 	first_client = 1 + srv->nwatches;
-	if ((rc = poll(srv->pfd, n, timeout_ms)) == -1) {
+	if ((rc = ppoll(srv->pfd, n, ol_us_to_timespec(timeout_us, &ts),
+	    NULL)) == -1) {
 		if (errno == EINTR)
 			return OL_OK;
 		ol_log(OL_LOG_CRITICAL, "poll: %s", strerror(errno));

@@ -67,9 +67,9 @@ void sim_server_broadcast(sim_server_t *srv,
 int sim_server_watch(sim_server_t *srv, int fd, sim_server_watch_cb *cb,
     void *arg);
 
-/* One poll() round of at most timeout_ms (-1: no limit): accepts clients,
+/* One poll() round of at most timeout_us microseconds (-1: no limit): accepts clients,
  * reads at most one report per client, moves queued reports into client
  * sockets, runs watch callbacks.  OL_OK, or OL_ERR_IO if poll() fails. */
-int sim_server_run_once(sim_server_t *srv, int timeout_ms);
+int sim_server_run_once(sim_server_t *srv, int64_t timeout_us);
 
 #endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ifd-openloop: the device lock shared with every other program that
+ * talks to the same node (libfido2 and its users, our own tools, another
+ * driver instance): flock(LOCK_EX) on the node, or on the simulator's
+ * PATH.lock.
+ *
+ * flock() alone is not fair: a client that unlocks and locks again at
+ * once keeps winning against one that retries now and then (libfido2
+ * tries LOCK_EX|LOCK_NB, then sleeps 100, 200, ... 1500 ms, about 12 s in
+ * all).  Fairness here costs nothing while nobody else wants the device:
+ *
+ *  - Somebody else opening the node (inotify IN_OPEN, minus IN_CLOSE) is
+ *    a contender.  Before locking again, a handle gives it up to
+ *    DEVLOCK_YIELD_MAX_MS to take the lock, and stops yielding as soon as
+ *    it holds it, closes the node, or after DEVLOCK_CONTENDER_MAX_MS from
+ *    its open (libfido2 has given up by then).
+ *  - A handle of ours that must wait marks itself with a POSIX read lock
+ *    on byte 0 of the same file (fcntl, independent of flock); a holder
+ *    that sees the mark when it unlocks wakes the waiter (an open and a
+ *    close of the node: an inotify event) and yields to it before it
+ *    locks again.
+ *  - A wait sleeps on the inotify descriptor (a close or a wake-up ends
+ *    it at once) with a timeout that doubles from 1 ms to
+ *    DEVLOCK_WAIT_MAX_MS: no polling every millisecond.
+ *
+ * Without inotify (no watch possible, e.g. a deleted lock file) the lock
+ * still works, by the timeouts alone.  Docs: docs/transport.md, "The
+ * device lock".
+ */
+#ifndef OL_DEV_LOCK_H
+#define OL_DEV_LOCK_H
+
+#define DEVLOCK_YIELD_MAX_MS      1600  /* > libfido2's longest pause */
+#define DEVLOCK_CONTENDER_MAX_MS 13000  /* > libfido2's whole retrying */
+#define DEVLOCK_WAIT_MAX_MS         64
+
+typedef struct ol_devlock ol_devlock_t;
+
+/* lock_fd and name stay the caller's and must outlive the lock.  OL_OK
+ * or OL_ERR_NOMEM. */
+int ol_devlock_new(int lock_fd, const char *name, ol_devlock_t **out);
+void ol_devlock_free(ol_devlock_t **lock);
+
+/* OL_OK, OL_ERR_BUSY after timeout_ms, or the error of flock(). */
+int ol_devlock_acquire(ol_devlock_t *lock, int timeout_ms);
+void ol_devlock_release(ol_devlock_t *lock);
+
+#endif

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ifd-openloop unit tests: the device lock (dev_lock.c) between
+ * processes, as pcscd, our tools and libfido2 share one node.  Other
+ * processes are forked children on their own open of the same file; a
+ * libfido2 client is imitated by its own retry schedule (flock
+ * LOCK_EX|LOCK_NB, then sleeps of 100, 200, ... ms).  Every bound has
+ * room for a loaded machine; each would fail by seconds without the rule
+ * it checks (a holder that locks again at once starves the others).
+ */
+#include <sys/file.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dev_lock.h"
+#include "ol_err.h"
+#include "timeutil.h"
+
+#define SLACK_MS 700      /* scheduling on a loaded CI machine */
+#define EXCHANGE_MS 2     /* what a holder does with the lock each time */
+
+struct fx {
+	char path[64];
+	pid_t child;
+	int result[2];    /* child -> parent: its figures */
+};
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	int fd;
+
+	assert_non_null(fx);
+	snprintf(fx->path, sizeof(fx->path), "/tmp/ol-devlock-XXXXXX");
+	fd = mkstemp(fx->path);
+	assert_true(fd >= 0);
+	close(fd);
+	fx->child = -1;
+	fx->result[0] = fx->result[1] = -1;
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	if (fx->child > 0) {
+		kill(fx->child, SIGKILL);
+		waitpid(fx->child, NULL, 0);
+	}
+	if (fx->result[0] >= 0)
+		close(fx->result[0]);
+	if (fx->result[1] >= 0)
+		close(fx->result[1]);
+	unlink(fx->path);
+	free(fx);
+	return 0;
+}
+
+static int
+open_file(const struct fx *fx)
+{
+	int fd = open(fx->path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* figures a looping child sends back */
+struct loop_figures {
+	long rounds;
+	long max_wait_ms;
+	int failures;
+};
+
+/*
+ * A child that uses the device flat out for run_ms: lock, EXCHANGE_MS of
+ * work, unlock, lock again at once.  It reports how many rounds it made
+ * and its longest wait for the lock.
+ */
+static void
+start_flat_out_child(struct fx *fx, int run_ms)
+{
+	assert_int_equal(pipe(fx->result), 0);
+	fx->child = fork();
+	assert_true(fx->child >= 0);
+	if (fx->child == 0) {
+		struct loop_figures f = { 0, 0, 0 };
+		ol_devlock_t *l = NULL;
+		int64_t end, t;
+		int fd = open(fx->path, O_RDONLY | O_CLOEXEC);
+
+		close(fx->result[0]);
+		if (fd < 0 || ol_devlock_new(fd, "child", &l) != OL_OK)
+			_exit(2);
+		end = ol_now_ms() + run_ms;
+		while (ol_now_ms() < end) {
+			t = ol_now_ms();
+			if (ol_devlock_acquire(l, 20000) != OL_OK) {
+				f.failures++;
+				continue;
+			}
+			if (ol_now_ms() - t > f.max_wait_ms)
+				f.max_wait_ms = ol_now_ms() - t;
+			ol_sleep_ms(EXCHANGE_MS);
+			ol_devlock_release(l);
+			f.rounds++;
+		}
+		ol_devlock_free(&l);
+		if (write(fx->result[1], &f, sizeof(f)) != (ssize_t)sizeof(f))
+			_exit(3);
+		_exit(0);
+	}
+	close(fx->result[1]);
+	fx->result[1] = -1;
+}
+
+static void
+child_figures(struct fx *fx, struct loop_figures *f)
+{
+	int status;
+
+	assert_int_equal(read(fx->result[0], f, sizeof(*f)),
+	    (ssize_t)sizeof(*f));
+	assert_int_equal(waitpid(fx->child, &status, 0), fx->child);
+	fx->child = -1;
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Nobody else wants the device: locking again costs nothing (the old
+ * rule slept 3 ms before every relock: 3 s here). */
+static void
+relock_is_free_without_contention(void **state)
+{
+	struct fx *fx = *state;
+	ol_devlock_t *l = NULL;
+	int64_t t0;
+	int fd = open_file(fx), i;
+
+	assert_int_equal(ol_devlock_new(fd, "test", &l), OL_OK);
+	t0 = ol_now_ms();
+	for (i = 0; i < 1000; i++) {
+		assert_int_equal(ol_devlock_acquire(l, 0), OL_OK);
+		ol_devlock_release(l);
+	}
+	assert_in_range(ol_now_ms() - t0, 0, 300);
+	ol_devlock_free(&l);
+	assert_null(l);
+	close(fd);
+}
+
+/* Two of our own clients flat out: each waits about one exchange of the
+ * other, never the whole run. */
+static void
+own_clients_take_turns(void **state)
+{
+	struct fx *fx = *state;
+	struct loop_figures f;
+	ol_devlock_t *l = NULL;
+	int64_t t, end, max_wait = 0;
+	long rounds = 0;
+	int fd = open_file(fx);
+
+	assert_int_equal(ol_devlock_new(fd, "parent", &l), OL_OK);
+	start_flat_out_child(fx, 1500);
+	ol_sleep_ms(200); /* the child is looping */
+	end = ol_now_ms() + 1000;
+	while (ol_now_ms() < end) {
+		t = ol_now_ms();
+		assert_int_equal(ol_devlock_acquire(l, 20000), OL_OK);
+		if (ol_now_ms() - t > max_wait)
+			max_wait = ol_now_ms() - t;
+		ol_sleep_ms(EXCHANGE_MS);
+		ol_devlock_release(l);
+		rounds++;
+	}
+	ol_devlock_free(&l);
+	close(fd);
+	child_figures(fx, &f);
+	print_message("parent: %ld rounds, longest wait %lld ms; child: %ld "
+	    "rounds, longest wait %ld ms\n", rounds, (long long)max_wait,
+	    f.rounds, f.max_wait_ms);
+	assert_int_equal(f.failures, 0);
+	assert_in_range(max_wait, 0, SLACK_MS);
+	assert_in_range(f.max_wait_ms, 0, SLACK_MS);
+	/* both made progress: at least a quarter of the 1000 ms each */
+	assert_true(rounds * (EXCHANGE_MS + 1) > 250);
+}
+
+/*
+ * libfido2 against a client looping flat out: it opens the node, tries
+ * LOCK_EX|LOCK_NB, sleeps 100, 200, ... ms between tries, and gives up
+ * after 15.  The holder sees the open and lets it in at its next try.
+ */
+static void
+libfido2_gets_in_against_flat_out_client(void **state)
+{
+	struct fx *fx = *state;
+	struct loop_figures f;
+	int64_t t0, got = -1;
+	int fd, i;
+
+	start_flat_out_child(fx, 2500);
+	ol_sleep_ms(300);
+	t0 = ol_now_ms();
+	fd = open_file(fx);
+	for (i = 1; i <= 15; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			got = ol_now_ms() - t0;
+			break;
+		}
+		assert_int_equal(errno, EWOULDBLOCK);
+		ol_sleep_ms(100 * i);
+	}
+	print_message("libfido2-like client locked after %lld ms\n",
+	    (long long)got);
+	assert_true(got >= 0);
+	assert_in_range(got, 0, 300 + SLACK_MS); /* its first or second try */
+	ol_sleep_ms(300); /* its session */
+	close(fd);
+	child_figures(fx, &f);
+	print_message("looping client: %ld rounds, longest wait %ld ms\n",
+	    f.rounds, f.max_wait_ms);
+	assert_int_equal(f.failures, 0);
+	/* it waited for the session, not much longer */
+	assert_in_range(f.max_wait_ms, 250, 300 + SLACK_MS);
+}
+
+/* An opener that never locks (a browser without flock) costs one yield
+ * of at most DEVLOCK_YIELD_MAX_MS, once; an open and close (enumeration)
+ * costs nothing. */
+static void
+yield_to_opener_is_bounded(void **state)
+{
+	struct fx *fx = *state;
+	ol_devlock_t *l = NULL;
+	int64_t t0, dt;
+	int fd = open_file(fx), other;
+
+	assert_int_equal(ol_devlock_new(fd, "test", &l), OL_OK);
+	assert_int_equal(ol_devlock_acquire(l, 0), OL_OK);
+	ol_devlock_release(l);
+
+	close(open_file(fx)); /* enumeration */
+	t0 = ol_now_ms();
+	assert_int_equal(ol_devlock_acquire(l, 5000), OL_OK);
+	assert_in_range(ol_now_ms() - t0, 0, 100);
+	ol_devlock_release(l);
+
+	other = open_file(fx); /* stays open, never locks */
+	t0 = ol_now_ms();
+	assert_int_equal(ol_devlock_acquire(l, 5000), OL_OK);
+	dt = ol_now_ms() - t0;
+	assert_in_range(dt, DEVLOCK_YIELD_MAX_MS - 50,
+	    DEVLOCK_YIELD_MAX_MS + SLACK_MS);
+	ol_devlock_release(l);
+	t0 = ol_now_ms();
+	assert_int_equal(ol_devlock_acquire(l, 5000), OL_OK);
+	assert_in_range(ol_now_ms() - t0, 0, 100);
+	ol_devlock_release(l);
+
+	/* a short time-out bounds the yield too */
+	close(other);
+	other = open_file(fx);
+	t0 = ol_now_ms();
+	assert_int_equal(ol_devlock_acquire(l, 50), OL_OK);
+	assert_in_range(ol_now_ms() - t0, 40, 50 + SLACK_MS);
+	ol_devlock_release(l);
+	close(other);
+	ol_devlock_free(&l);
+	close(fd);
+}
+
+/* A holder that never lets go: the waiter gives up at its time-out with
+ * OL_ERR_BUSY, and gets the lock at once when the holder closes. */
+static void
+busy_then_close(void **state)
+{
+	struct fx *fx = *state;
+	ol_devlock_t *l = NULL;
+	int64_t t0;
+	int fd = open_file(fx), holder = open_file(fx);
+
+	assert_int_equal(ol_devlock_new(fd, "test", &l), OL_OK);
+	assert_int_equal(flock(holder, LOCK_EX | LOCK_NB), 0);
+	t0 = ol_now_ms();
+	assert_int_equal(ol_devlock_acquire(l, 300), OL_ERR_BUSY);
+	assert_in_range(ol_now_ms() - t0, 290, 300 + SLACK_MS);
+	close(holder);
+	t0 = ol_now_ms();
+	assert_int_equal(ol_devlock_acquire(l, 300), OL_OK);
+	assert_in_range(ol_now_ms() - t0, 0, 100);
+	ol_devlock_release(l);
+	assert_int_equal(ol_devlock_acquire(NULL, 0), OL_ERR_ARG);
+	ol_devlock_release(NULL);
+	assert_int_equal(ol_devlock_new(-1, "x", &l), OL_ERR_ARG);
+	ol_devlock_free(&l);
+	close(fd);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(relock_is_free_without_contention),
+		T(own_clients_take_turns),
+		T(libfido2_gets_in_against_flat_out_client),
+		T(yield_to_opener_is_bounded),
+		T(busy_then_close),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -12,8 +12,13 @@
 #
 #   run-bench.sh [--quick] [-n ROUNDS] [--warmup ROUNDS] [--cpu-apdus N]
 #                [--op-runs N] [--scale-apdus N] [--timing device|instant]
-#                [--json FILE]
+#                [--json FILE] [--sessions N] [--starve-seconds S]
+#                [--idle-seconds S]
 #
+# Then openloop-bench-fairness on the paced device: a libfido2-like
+# client against a PC/SC loop both ways (--sessions, --starve-seconds),
+# and pcscd's CPU while idle (--idle-seconds, 60); JSON beside the other
+# as bench-fairness.json.
 # --timing: the simulators' (device: signatures and key generation take
 # as long as on the secure element, the default; instant: --quick's).  The
 # counting device is always instant: counts do not depend on it.
@@ -26,9 +31,12 @@ set -u
 export top_builddir top_srcdir
 
 B_N=50 B_CPU=1000 B_WARMUP=5 B_OPS=10 B_SCALE=500 B_TIMING=device B_JSON=$top_builddir/bench.json
+B_SESSIONS=20 B_STARVE=5 B_IDLE=60
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) B_N=5 B_CPU=100 B_WARMUP=1 B_OPS=2 B_SCALE=20 B_TIMING=instant ;;
+	--quick) B_N=5 B_CPU=100 B_WARMUP=1 B_OPS=2 B_SCALE=20 B_TIMING=instant
+		B_SESSIONS=3 B_STARVE=1 B_IDLE=2 ;;
+	--idle-seconds) B_IDLE=$2; shift ;;
 	-n) B_N=$2; shift ;;
 	--cpu-apdus) B_CPU=$2; shift ;;
 	--warmup) B_WARMUP=$2; shift ;;
@@ -36,7 +44,9 @@ while [ $# -gt 0 ]; do
 	--scale-apdus) B_SCALE=$2; shift ;;
 	--timing) B_TIMING=$2; shift ;;
 	--json) B_JSON=$2; shift ;;
-	*) echo "usage: run-bench.sh [--quick] [-n N] [--warmup N] [--cpu-apdus N] [--op-runs N] [--scale-apdus N] [--timing device|instant] [--json FILE]" >&2; exit 2 ;;
+	--sessions) B_SESSIONS=$2; shift ;;
+	--starve-seconds) B_STARVE=$2; shift ;;
+	*) echo "usage: run-bench.sh [--quick] [-n N] [--warmup N] [--cpu-apdus N] [--op-runs N] [--scale-apdus N] [--timing device|instant] [--json FILE] [--sessions N] [--starve-seconds S] [--idle-seconds S]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -53,7 +63,8 @@ if [ -z "${OL_IN_NAMESPACE:-}" ]; then
 	OL_IN_NAMESPACE=1 exec unshare -m --propagation private \
 		sh "$0" -n "$B_N" --warmup "$B_WARMUP" --cpu-apdus "$B_CPU" \
 		--op-runs "$B_OPS" --scale-apdus "$B_SCALE" --timing "$B_TIMING" \
-		--json "$B_JSON"
+		--json "$B_JSON" --sessions "$B_SESSIONS" \
+		--starve-seconds "$B_STARVE" --idle-seconds "$B_IDLE"
 fi
 mkdir -p /run/pcscd
 mount -t tmpfs -o mode=0755 tmpfs /run/pcscd || exit 1
@@ -222,4 +233,15 @@ if [ "$rc" -ne 0 ]; then
 	for s in paced unpaced d2 d3 d4 count; do echo "$s simulator:"; tail -10 "$OL_W/$s.sock.log"; done
 	exit "$rc"
 fi
-echo "JSON: $B_JSON"
+fair_json=${B_JSON%.json}-fairness.json
+echo
+"$top_builddir/bench/openloop-bench-fairness" --reader "Openloop bench paced" \
+	--device "unix:$OL_W/paced.sock" --sessions "$B_SESSIONS" \
+	--starve-seconds "$B_STARVE" --idle-seconds "$B_IDLE" \
+	--pcscd-pid "$OL_PCSCD_PID" --json "$fair_json"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	echo "openloop-bench-fairness failed ($rc); pcscd log:"; tail -20 "$OL_W/pcscd.log"
+	exit "$rc"
+fi
+echo "JSON: $B_JSON $fair_json"

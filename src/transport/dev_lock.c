@@ -21,6 +21,7 @@
 #include "dev_lock.h"
 #include "ol_err.h"
 #include "ol_log.h"
+#include "proc_locks.h"
 #include "timeutil.h"
 
 /* a wait longer than this is logged, with what it was for */
@@ -238,8 +239,9 @@ int
 ol_devlock_acquire(ol_devlock_t *l, int timeout_ms)
 {
 	int64_t start = ol_now_ms(), deadline;
+	char holder[OL_PROC_COMM_MAX + 32] = "";
 	const char *why;
-	int backoff = 1, waited = 0, r;
+	int backoff = 1, waited = 0, said = 0, r;
 
 	if (l == NULL)
 		return OL_ERR_ARG;
@@ -260,10 +262,19 @@ ol_devlock_acquire(ol_devlock_t *l, int timeout_ms)
 			r = OL_ERR_IO;
 			break;
 		}
-		/* whoever holds it came in: nobody is left to yield to */
+		/* whoever holds it came in: nobody is left to yield to,
+		 * and what we wait for now is its release */
 		l->contender_served = 1;
-		if (*why == '\0')
-			why = "another program holding the device";
+		why = "another program holding the device";
+		if (!said && ol_now_ms() - start >= DEVLOCK_LOG_WAIT_MS) {
+			/* a long wait: say for whom, while it still holds */
+			ol_proc_locks_describe_holder(l->fd, holder,
+			    sizeof(holder));
+			ol_log(OL_LOG_INFO, "%s: waiting for the device, held "
+			    "by %s", l->name, holder[0] ? holder :
+			    "another program");
+			said = 1;
+		}
 		if (ol_ms_left(deadline) == 0) {
 			r = OL_ERR_BUSY;
 			break;
@@ -278,8 +289,9 @@ ol_devlock_acquire(ol_devlock_t *l, int timeout_ms)
 	mark_set(l, 0);
 	if ((waited || *why != '\0') &&
 	    ol_now_ms() - start >= DEVLOCK_LOG_WAIT_MS)
-		ol_log(OL_LOG_INFO, "%s: waited %lld ms for %s%s", l->name,
-		    (long long)(ol_now_ms() - start), why,
+		ol_log(OL_LOG_INFO, "%s: waited %lld ms for %s%s%s%s",
+		    l->name, (long long)(ol_now_ms() - start), why,
+		    holder[0] ? ", " : "", holder,
 		    r == OL_OK ? "" : "; gave up");
 	return r;
 }

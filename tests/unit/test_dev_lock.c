@@ -27,10 +27,24 @@
 
 #include "dev_lock.h"
 #include "ol_err.h"
+#include "ol_log.h"
 #include "timeutil.h"
 
 #define SLACK_MS 700      /* scheduling on a loaded CI machine */
 #define EXCHANGE_MS 2     /* what a holder does with the lock each time */
+
+static char logbuf[4096];
+
+static void
+capture(unsigned category, const struct ol_log_origin *origin,
+    const char *msg)
+{
+	size_t used = strlen(logbuf);
+
+	(void)category;
+	(void)origin;
+	snprintf(logbuf + used, sizeof(logbuf) - used, "%s\n", msg);
+}
 
 struct fx {
 	char path[64];
@@ -129,6 +143,30 @@ start_flat_out_child(struct fx *fx, int run_ms)
 	}
 	close(fx->result[1]);
 	fx->result[1] = -1;
+}
+
+/* A child that locks the file, says so, holds it for hold_ms, exits. */
+static void
+start_holding_child(struct fx *fx, int hold_ms)
+{
+	int p[2];
+	char c;
+
+	assert_int_equal(pipe(p), 0);
+	fx->child = fork();
+	assert_true(fx->child >= 0);
+	if (fx->child == 0) {
+		int fd = open(fx->path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || flock(fd, LOCK_EX) != 0 ||
+		    write(p[1], "x", 1) != 1)
+			_exit(1);
+		ol_sleep_ms(hold_ms);
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	close(p[1]);
 }
 
 static void
@@ -288,12 +326,14 @@ yield_to_opener_is_bounded(void **state)
 }
 
 /* A holder that never lets go: the waiter gives up at its time-out with
- * OL_ERR_BUSY, and gets the lock at once when the holder closes. */
+ * OL_ERR_BUSY, and gets the lock at once when the holder closes.  A wait
+ * over a second is logged with the holder's name and pid. */
 static void
 busy_then_close(void **state)
 {
 	struct fx *fx = *state;
 	ol_devlock_t *l = NULL;
+	char want[64];
 	int64_t t0;
 	int fd = open_file(fx), holder = open_file(fx);
 
@@ -303,6 +343,29 @@ busy_then_close(void **state)
 	assert_int_equal(ol_devlock_acquire(l, 300), OL_ERR_BUSY);
 	assert_in_range(ol_now_ms() - t0, 290, 300 + SLACK_MS);
 	close(holder);
+	t0 = ol_now_ms();
+	assert_int_equal(ol_devlock_acquire(l, 300), OL_OK);
+	assert_in_range(ol_now_ms() - t0, 0, 100);
+	ol_devlock_release(l);
+
+	/* another process holds it for 1.5 s */
+	start_holding_child(fx, 1500);
+	logbuf[0] = '\0';
+	ol_log_set_sink(capture);
+	ol_log_set_mask(OL_LOG_CRITICAL | OL_LOG_INFO);
+	t0 = ol_now_ms();
+	assert_int_equal(ol_devlock_acquire(l, 5000), OL_OK);
+	ol_log_set_sink(NULL);
+	print_message("%s", logbuf);
+	assert_in_range(ol_now_ms() - t0, 1200, 1500 + SLACK_MS);
+	snprintf(want, sizeof(want), "held by test_dev_lock (pid %ld)",
+	    (long)fx->child);
+	assert_non_null(strstr(logbuf, want));
+	assert_non_null(strstr(logbuf, "ms for another program holding the "
+	    "device, test_dev_lock (pid"));
+	ol_devlock_release(l);
+	waitpid(fx->child, NULL, 0);
+	fx->child = -1;
 	t0 = ol_now_ms();
 	assert_int_equal(ol_devlock_acquire(l, 300), OL_OK);
 	assert_in_range(ol_now_ms() - t0, 0, 100);

@@ -7,9 +7,14 @@
  * plugged in), each serialised by its own mutex; pcscd may call different
  * readers from different threads (TAG_IFD_THREAD_SAFE).
  */
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <PCSC/ifdhandler.h>
 #include <PCSC/reader.h>
@@ -26,16 +31,26 @@
 #define MAX_READERS 16
 #define VENDOR_NAME "Openloop"
 
+/* while no device is open (reader.conf, before the simulator starts):
+ * pcscd's own polling interval */
+#define PRESENCE_POLL_MS 400
+
 struct slot {
 	pthread_mutex_t lock;   /* serialises calls on this reader */
 	int in_use;
 	DWORD reader_index;     /* Lun >> 16 */
 	ol_reader_t *reader;
+	/* pcscd's polling thread (IFDHPolling) waits on this as well as
+	 * on the device: created once, never closed, so that a thread still
+	 * waiting while the slot is closed and reused cannot poll a stale
+	 * descriptor */
+	int wake_fd;
+	RESPONSECODE last_presence;
 };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct slot table[MAX_READERS] = {
-#define S { PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL }
+#define S { PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, -1, IFD_ICC_NOT_PRESENT }
 	S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S
 #undef S
 };
@@ -113,6 +128,91 @@ to_ifd(int err)
 	}
 }
 
+/* --- pcscd's polling thread ------------------------------------------------
+ * Without it pcscd asks IFDHICCPresence every 400 ms for ever.  With it,
+ * pcscd's event thread waits in IFDHPolling, which returns only when the
+ * device hangs up (unplugged, simulator gone), a session was lost (an
+ * APDU's failure wakes it), pcscd stops the thread (IFDHStopPolling), or
+ * the timeout pcscd gives has passed.  Traffic on the device wakes nobody:
+ * the device's descriptor is polled for POLLHUP/POLLERR only.
+ */
+
+static void
+wake_clear(int fd)
+{
+	uint64_t v;
+
+	while (fd >= 0 && read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		;
+}
+
+static void
+wake_up(int fd)
+{
+	uint64_t one = 1;
+
+	if (fd >= 0 && write(fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		ol_log(OL_LOG_INFO, "waking the presence watcher: %s",
+		    strerror(errno));
+}
+
+/* After an exchange: a session the device lost is to be reported now,
+ * not at the polling thread's next timeout. */
+static void
+wake_if_lost(struct slot *s)
+{
+	if (ol_reader_watch(s->reader, NULL) == OL_READER_WATCH_NOW)
+		wake_up(s->wake_fd);
+}
+
+static RESPONSECODE
+IFDHPolling(DWORD Lun, int timeout)
+{
+	struct pollfd pfd[2];
+	struct slot *s;
+	int watch, dev_fd = -1, wake_fd, n = 1;
+
+	if ((s = slot_get(Lun)) == NULL)
+		return IFD_NO_SUCH_DEVICE;
+	wake_fd = s->wake_fd;
+	/* a card reported absent is checked again soon: it comes back as
+	 * soon as the device (or a new session) is there */
+	watch = s->last_presence != IFD_ICC_PRESENT ? OL_READER_WATCH_POLL :
+	    ol_reader_watch(s->reader, &dev_fd);
+	slot_put(s);
+	if (watch == OL_READER_WATCH_NOW)
+		return IFD_SUCCESS;
+	if (watch == OL_READER_WATCH_POLL && (timeout < 0 ||
+	    timeout > PRESENCE_POLL_MS))
+		timeout = PRESENCE_POLL_MS;
+	pfd[0].fd = wake_fd;
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	if (dev_fd >= 0) {
+		pfd[1].fd = dev_fd;
+		pfd[1].events = 0; /* POLLHUP and POLLERR come anyway */
+		pfd[1].revents = 0;
+		n = 2;
+	}
+	if (poll(pfd, (nfds_t)n, timeout) > 0 && (pfd[0].revents & POLLIN))
+		wake_clear(wake_fd);
+	if (dev_fd >= 0)
+		close(dev_fd);
+	return IFD_SUCCESS;
+}
+
+static RESPONSECODE
+IFDHStopPolling(DWORD Lun)
+{
+	struct slot *s;
+
+	if ((s = slot_get(Lun)) == NULL)
+		return IFD_NO_SUCH_DEVICE;
+	wake_up(s->wake_fd);
+	slot_put(s);
+	return IFD_SUCCESS;
+}
+
 RESPONSECODE
 IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
 {
@@ -149,6 +249,11 @@ IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
 	s->in_use = 1;
 	s->reader_index = Lun >> 16;
 	s->reader = NULL;
+	s->last_presence = IFD_ICC_NOT_PRESENT;
+	if (s->wake_fd < 0)
+		s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	else
+		wake_clear(s->wake_fd); /* a previous reader's */
 	pthread_mutex_unlock(&table_lock);
 
 	e = ol_reader_open(DeviceName, &config, &reader);
@@ -188,6 +293,19 @@ IFDHCloseChannel(DWORD Lun)
 	pthread_mutex_unlock(&table_lock);
 	slot_put(s);
 	ol_log(OL_LOG_INFO, "Lun 0x%lx closed", (unsigned long)Lun);
+	return IFD_SUCCESS;
+}
+
+/* A function pointer, as pcscd reads it back: sizeof(void *) bytes. */
+static RESPONSECODE
+put_fn(PDWORD Length, PUCHAR Value, void (*fn)(void))
+{
+	if (*Length < sizeof(fn)) {
+		*Length = (DWORD)sizeof(fn);
+		return IFD_ERROR_INSUFFICIENT_BUFFER;
+	}
+	memcpy(Value, &fn, sizeof(fn));
+	*Length = (DWORD)sizeof(fn);
 	return IFD_SUCCESS;
 }
 
@@ -279,6 +397,14 @@ IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
 	case SCARD_ATTR_MAXINPUT:
 		rc = put_dword(Length, Value, OL_MAX_APDU_DATA + 9);
 		break;
+	case TAG_IFD_POLLING_THREAD_WITH_TIMEOUT:
+		rc = s->wake_fd >= 0 ? put_fn(Length, Value,
+		    (void (*)(void))IFDHPolling) : IFD_ERROR_TAG;
+		break;
+	case TAG_IFD_STOP_POLLING_THREAD:
+		rc = s->wake_fd >= 0 ? put_fn(Length, Value,
+		    (void (*)(void))IFDHStopPolling) : IFD_ERROR_TAG;
+		break;
 	default:
 		rc = IFD_ERROR_TAG;
 		break;
@@ -348,6 +474,7 @@ IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr, PDWORD AtrLength)
 		break;
 	}
 	*AtrLength = (DWORD)len;
+	wake_if_lost(s);
 	slot_put(s);
 	return rc;
 }
@@ -369,6 +496,8 @@ IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
 	}
 	e = ol_reader_transmit(s->reader, TxBuffer, TxLength, RxBuffer,
 	    *RxLength, &len);
+	if (e != OL_OK)
+		wake_if_lost(s);
 	slot_put(s);
 	*RxLength = (DWORD)len;
 	if (RecvPci != NULL) {
@@ -426,6 +555,7 @@ IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
 		    (unsigned long)dwControlCode);
 		rc = IFD_ERROR_NOT_SUPPORTED;
 	}
+	wake_if_lost(s);
 	slot_put(s);
 	if (rc == IFD_SUCCESS && n < 0)
 		rc = IFD_ERROR_INSUFFICIENT_BUFFER;
@@ -453,6 +583,7 @@ IFDHICCPresence(DWORD Lun)
 		                           * lost session: removed once */
 	ol_log(OL_LOG_PERIODIC, "Lun 0x%lx: %s", (unsigned long)Lun,
 	    rc == IFD_ICC_PRESENT ? "present" : "absent");
+	s->last_presence = rc;
 	slot_put(s);
 	return rc;
 }

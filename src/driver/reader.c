@@ -3,6 +3,7 @@
  * A reader: the device handle, its CTAPHID channel and the synthesized
  * ATR of the card that is present as long as the device answers.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,27 @@ ol_reader_check_present(ol_reader_t *r)
 		return OL_ERR_SESSION_LOST;
 	}
 	return OL_OK;
+}
+
+int
+ol_reader_watch(ol_reader_t *r, int *fd)
+{
+	int dup_fd;
+
+	if (fd != NULL)
+		*fd = -1;
+	if (r->session == SESSION_LOST)
+		return OL_READER_WATCH_NOW;
+	if (r->hid == NULL)
+		return OL_READER_WATCH_POLL;
+	if (fd != NULL) {
+		/* a duplicate: the reader may close its own meanwhile */
+		if ((dup_fd = fcntl(ol_hid_fileno(r->hid), F_DUPFD_CLOEXEC,
+		    0)) < 0)
+			return OL_READER_WATCH_POLL;
+		*fd = dup_fd;
+	}
+	return OL_READER_WATCH_FD;
 }
 
 int

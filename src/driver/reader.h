@@ -44,6 +44,22 @@ int ol_reader_is_hotplug(const ol_reader_t *reader);
  * that reappears under the same name is reopened. */
 int ol_reader_check_present(ol_reader_t *reader);
 
+/*
+ * For a presence watcher that waits without the reader's lock (pcscd's
+ * polling thread):
+ *   OL_READER_WATCH_NOW   check presence at once: a lost session is to
+ *                         be reported
+ *   OL_READER_WATCH_POLL  no device open: check again in a while
+ *   OL_READER_WATCH_FD    *fd (if fd is not NULL) is a duplicate of the
+ *                         device's descriptor, for the caller to poll()
+ *                         with events 0 and close: it reports POLLHUP or
+ *                         POLLERR once the device is gone, nothing else
+ */
+#define OL_READER_WATCH_NOW  0
+#define OL_READER_WATCH_POLL 1
+#define OL_READER_WATCH_FD   2
+int ol_reader_watch(ol_reader_t *reader, int *fd);
+
 /* Power up or reset: a fresh CTAPHID channel, which resets the applet's
  * security state on the device (a card reset), and the ATR. */
 int ol_reader_power_up(ol_reader_t *reader, uint8_t *atr, size_t cap,

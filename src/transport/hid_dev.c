@@ -506,6 +506,12 @@ ol_hid_check_alive(ol_hid_t *hid)
 	return OL_OK;
 }
 
+int
+ol_hid_fileno(const ol_hid_t *hid)
+{
+	return hid != NULL ? hid->io_fd : -1;
+}
+
 const char *
 ol_hid_name(const ol_hid_t *hid)
 {

@@ -47,6 +47,10 @@ int ol_hid_drain(ol_hid_t *hid);
 int ol_hid_lock(ol_hid_t *hid, int timeout_ms);
 void ol_hid_unlock(ol_hid_t *hid);
 
+/* The descriptor reports arrive on, for poll() by a watcher that only
+ * waits for POLLHUP/POLLERR (events 0); -1 for NULL.  Never read it. */
+int ol_hid_fileno(const ol_hid_t *hid);
+
 /* OL_OK while the node is usable, OL_ERR_GONE once it hung up. */
 int ol_hid_check_alive(ol_hid_t *hid);
 

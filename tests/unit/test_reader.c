@@ -5,6 +5,7 @@
  * round trips, log redaction, a vanished and a returning device.
  */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +22,9 @@
 #include <cmocka.h>
 
 #include "atr.h"
+#include "ctaphid.h"
+#include "ctaphid_host.h"
+#include "hid_dev.h"
 #include "ol_err.h"
 #include "ol_log.h"
 #include "reader.h"
@@ -284,6 +288,69 @@ test_device_vanishes_and_returns(void **state)
 	ol_reader_close(&r);
 }
 
+/*
+ * What pcscd's polling thread waits on: the device's descriptor wakes it
+ * when the device goes, and not for traffic (another client's exchanges
+ * reach every handle); a lost session asks for a check at once; no device
+ * means polling.
+ */
+static void
+test_watch(void **state)
+{
+	static const uint8_t challenge[] = { 0x00, 0x84, 0x00, 0x00, 0x02 };
+	static const uint8_t ping[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t atr[OL_ATR_MAX], resp[64];
+	struct pollfd pfd;
+	ol_hid_t *other = NULL;
+	ol_ctap_t *c = NULL;
+	size_t len;
+	ol_reader_t *r;
+	int fd = -1, i;
+
+	(void)state;
+	start_sim(NULL);
+	r = open_reader();
+	assert_int_equal(ol_reader_power_up(r, atr, sizeof(atr), &len), OL_OK);
+	assert_int_equal(ol_reader_watch(r, &fd), OL_READER_WATCH_FD);
+	assert_true(fd >= 0);
+	assert_int_equal(ol_reader_watch(r, NULL), OL_READER_WATCH_FD);
+
+	/* traffic of another client: the watcher sleeps through it */
+	assert_int_equal(ol_hid_open(devname, &other), OL_OK);
+	assert_int_equal(ol_ctap_new(other, NULL, &c), OL_OK);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(ol_ctap_transact(c, CTAPHID_PING, ping,
+		    sizeof(ping), resp, sizeof(resp), &len), OL_OK);
+	pfd.fd = fd;
+	pfd.events = 0;
+	pfd.revents = 0;
+	assert_int_equal(poll(&pfd, 1, 200), 0);
+	ol_ctap_free(&c);
+	ol_hid_close(&other);
+
+	/* the device goes: the watcher wakes, though nothing was read */
+	stop_sim();
+	pfd.revents = 0;
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	assert_true(pfd.revents & (POLLHUP | POLLERR));
+	close(fd);
+	/* gone and back: the session is lost, to be checked at once */
+	start_sim(NULL);
+	assert_int_not_equal(ol_reader_transmit(r, challenge, 5, resp,
+	    sizeof(resp), &len), OL_OK);
+	assert_int_equal(ol_reader_watch(r, &fd), OL_READER_WATCH_NOW);
+	assert_int_equal(fd, -1);
+	assert_int_equal(ol_reader_check_present(r), OL_ERR_SESSION_LOST);
+	assert_int_equal(ol_reader_check_present(r), OL_OK);
+	assert_int_equal(ol_reader_watch(r, NULL), OL_READER_WATCH_FD);
+	/* no device at all: polling */
+	stop_sim();
+	assert_int_equal(ol_reader_check_present(r), OL_ERR_GONE);
+	assert_int_equal(ol_reader_watch(r, &fd), OL_READER_WATCH_POLL);
+	assert_int_equal(fd, -1);
+	ol_reader_close(&r);
+}
+
 static void
 test_gone_mid_exchange(void **state)
 {
@@ -336,6 +403,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_device_vanishes_and_returns,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_mid_exchange, setup,
 		    teardown),
 	};

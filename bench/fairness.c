@@ -27,6 +27,7 @@
 #include "config.h"
 #endif
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -329,6 +330,48 @@ proc_cpu_ms(long pid)
 	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Context switches (voluntary + not) of each thread of pid: the wake-ups
+ * of an idle pcscd, thread by thread.  Returns the number of threads. */
+#define MAX_TASKS 64
+struct task_switches {
+	long tid;
+	unsigned long switches;
+};
+
+static int
+proc_task_switches(long pid, struct task_switches *t, int max)
+{
+	char path[320], line[128];
+	struct dirent *de;
+	unsigned long v;
+	DIR *d;
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while (n < max && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/status", pid,
+		    de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		t[n].tid = atol(de->d_name);
+		t[n].switches = 0;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "voluntary_ctxt_switches: %lu", &v) ==
+			    1 || sscanf(line, "nonvoluntary_ctxt_switches: %lu",
+			    &v) == 1)
+				t[n].switches += v;
+		fclose(f);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
 /* --- main ----------------------------------------------------------------- */
 
 static void
@@ -337,7 +380,41 @@ usage(FILE *f)
 	fprintf(f, "usage: openloop-bench-fairness --reader NAME --device "
 	    "unix:PATH [--sessions N] [--starve-seconds S]\n"
 	    "       [--idle-seconds S] [--pcscd-pid PID] [--json FILE]\n"
+	    "       openloop-bench-fairness --idle-only --pcscd-pid PID "
+	    "[--idle-seconds S]\n"
 	    "NAME is a reader of this driver on the simulator at PATH.\n");
+}
+
+/* pcscd's CPU and its threads' wake-ups over idle_s seconds */
+static int
+idle_report(long pid, int idle_s)
+{
+	struct task_switches tb[MAX_TASKS], ta[MAX_TASKS];
+	unsigned long wakeups = 0;
+	double cpu0, cpu1;
+	int ntb, nta, i, j, woke = 0;
+
+	if ((cpu0 = proc_cpu_ms(pid)) < 0)
+		return 1;
+	ntb = proc_task_switches(pid, tb, MAX_TASKS);
+	sleep_ms(idle_s * 1000.0);
+	nta = proc_task_switches(pid, ta, MAX_TASKS);
+	if ((cpu1 = proc_cpu_ms(pid)) < 0)
+		return 1;
+	for (i = 0; i < nta; i++) {
+		for (j = 0; j < ntb && tb[j].tid != ta[i].tid; j++)
+			;
+		if (j < ntb && ta[i].switches > tb[j].switches) {
+			woke++;
+			wakeups += ta[i].switches - tb[j].switches;
+		}
+	}
+	printf("idle %d s, pcscd with this driver's readers only: %.0f ms of "
+	    "CPU (%.3f %% of one CPU; clock ticks of %.0f ms); %d of its %d "
+	    "threads woke up, %lu times in all\n", idle_s, cpu1 - cpu0,
+	    (cpu1 - cpu0) / (idle_s * 10.0),
+	    1000.0 / (double)sysconf(_SC_CLK_TCK), woke, nta, wakeups);
+	return 0;
 }
 
 static void
@@ -359,7 +436,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_READER = 256, O_DEVICE, O_SESSIONS, O_STARVE, O_IDLE,
-	    O_PID, O_JSON };
+	    O_PID, O_JSON, O_IDLE_ONLY };
 	static const struct option lopts[] = {
 		{ "reader", required_argument, NULL, O_READER },
 		{ "device", required_argument, NULL, O_DEVICE },
@@ -368,11 +445,13 @@ main(int argc, char **argv)
 		{ "idle-seconds", required_argument, NULL, O_IDLE },
 		{ "pcscd-pid", required_argument, NULL, O_PID },
 		{ "json", required_argument, NULL, O_JSON },
+		{ "idle-only", no_argument, NULL, O_IDLE_ONLY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *reader = NULL, *device = NULL, *json = NULL, *sock;
 	int sessions = 20, starve_s = 5, idle_s = 60, opt, i, rc = 1;
+	int idle_only = 0;
 	long pid = 0;
 	struct pcsc_loop alone, busy, starve;
 	struct fido_loop fl;
@@ -380,6 +459,9 @@ main(int argc, char **argv)
 	struct fido_result r;
 	struct summary s_alone, s_busy, s_wait, s_starve, s_fl;
 	double rate_alone, rate_busy, cpu0, cpu1 = -1, idle_cpu_ms = -1;
+	struct task_switches tb[MAX_TASKS], ta[MAX_TASKS];
+	int ntb = 0, nta = 0, j, woke_tasks = 0;
+	unsigned long wakeups = 0;
 	unsigned long fido_fail = 0;
 	int max_tries = 0;
 	pthread_t th;
@@ -394,10 +476,13 @@ main(int argc, char **argv)
 		case O_IDLE: idle_s = atoi(optarg); break;
 		case O_PID: pid = atol(optarg); break;
 		case O_JSON: json = optarg; break;
+		case O_IDLE_ONLY: idle_only = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
+	if (idle_only && pid > 0 && idle_s > 0 && optind == argc)
+		return idle_report(pid, idle_s);
 	if (reader == NULL || device == NULL || optind != argc ||
 	    strncmp(device, OL_UNIX_PREFIX, strlen(OL_UNIX_PREFIX)) != 0 ||
 	    sessions < 1 || starve_s < 1 || idle_s < 1) {
@@ -467,9 +552,19 @@ main(int argc, char **argv)
 
 	/* c: idle */
 	if (pid > 0 && (cpu0 = proc_cpu_ms(pid)) >= 0) {
+		ntb = proc_task_switches(pid, tb, MAX_TASKS);
 		sleep_ms(idle_s * 1000.0);
+		nta = proc_task_switches(pid, ta, MAX_TASKS);
 		if ((cpu1 = proc_cpu_ms(pid)) >= 0)
 			idle_cpu_ms = cpu1 - cpu0;
+		for (i = 0; i < nta; i++) {
+			for (j = 0; j < ntb && tb[j].tid != ta[i].tid; j++)
+				;
+			if (j < ntb && ta[i].switches > tb[j].switches) {
+				woke_tasks++;
+				wakeups += ta[i].switches - tb[j].switches;
+			}
+		}
 	}
 
 	printf("openloop-bench-fairness: the device lock between a PC/SC "
@@ -494,6 +589,11 @@ main(int argc, char **argv)
 		    "CPU (%.3f %% of one CPU; clock ticks of %.0f ms)\n", idle_s,
 		    idle_cpu_ms, idle_cpu_ms / (idle_s * 10.0),
 		    1000.0 / (double)sysconf(_SC_CLK_TCK));
+	if (nta > 0)
+		printf("c: idle %d s: %d of pcscd's %d threads woke up, %lu "
+		    "times in all (each reader has a thread; a reader whose "
+		    "driver pcscd must poll wakes 2.5 times a second)\n",
+		    idle_s, woke_tasks, nta, wakeups);
 	if (json != NULL) {
 		if ((jf = fopen(json, "w")) == NULL) {
 			perror(json);
@@ -509,9 +609,11 @@ main(int argc, char **argv)
 		    "  \"pcsc_rate_alone\": %.1f, \"pcsc_rate_with_fido\": "
 		    "%.1f,\n  \"pcsc_errors\": %lu,\n  \"b_fido_sessions\": %lu, "
 		    "\"b_fido_failed\": %lu,\n  \"idle_seconds\": %d, "
-		    "\"idle_pcscd_cpu_ms\": %.0f\n}\n", fido_fail, max_tries,
-		    rate_alone, rate_busy, busy.errors + starve.errors,
-		    fl.sessions, fl.failures, idle_s, idle_cpu_ms);
+		    "\"idle_pcscd_cpu_ms\": %.0f,\n  \"idle_pcscd_threads\": "
+		    "%d, \"idle_threads_woken\": %d, \"idle_wakeups\": %lu\n}\n",
+		    fido_fail, max_tries, rate_alone, rate_busy,
+		    busy.errors + starve.errors, fl.sessions, fl.failures,
+		    idle_s, idle_cpu_ms, nta, woke_tasks, wakeups);
 		fclose(jf);
 	}
 	/* a benchmark: it fails only if something failed to run */

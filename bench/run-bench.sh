@@ -78,10 +78,11 @@ PIN=123456
 
 # pcscd as the tests start it, but without debug logging and with the
 # driver logging only critical errors: logging every APDU would be
-# measured too
+# measured too.  BENCH_READERS: its reader.conf directory.
+BENCH_READERS=$OL_W/reader.conf.d
 bench_start_pcscd() {
 	rm -f /run/pcscd/pcscd.comm
-	IFDOPENLOOP_ifdLogLevel=0x01 pcscd -f --error -c "$OL_W/reader.conf.d" \
+	IFDOPENLOOP_ifdLogLevel=0x01 pcscd -f --error -c "$BENCH_READERS" \
 		>"$OL_W/pcscd.log" 2>&1 &
 	OL_PCSCD_PID=$!
 	OL_PIDS="$OL_PIDS $OL_PCSCD_PID"
@@ -244,4 +245,17 @@ if [ "$rc" -ne 0 ]; then
 	echo "openloop-bench-fairness failed ($rc); pcscd log:"; tail -20 "$OL_W/pcscd.log"
 	exit "$rc"
 fi
+# idle: a pcscd with this driver's six readers and not vpcd, whose
+# reader pcscd must poll
+kill "$OL_PCSCD_PID" 2>/dev/null; wait "$OL_PCSCD_PID" 2>/dev/null
+BENCH_READERS=$OL_W/reader-idle.conf.d
+mkdir -p "$BENCH_READERS"
+cp "$OL_W"/reader.conf.d/openloop-* "$BENCH_READERS"/
+rm -f "$BENCH_READERS/openloop-bench-vpcd"
+bench_start_pcscd "Openloop bench paced" || exit 1
+# past pcscd's start: it powers each card up, and down again after its
+# grace period of 5 s
+sleep 6
+"$top_builddir/bench/openloop-bench-fairness" --idle-only \
+	--pcscd-pid "$OL_PCSCD_PID" --idle-seconds "$B_IDLE" || exit 1
 echo "JSON: $B_JSON $fair_json"

@@ -133,6 +133,8 @@ struct bench_case {
 	double cpu_pcscd_us, cpu_client_us; /* per short APDU; < 0: unknown */
 	struct bench_op ops[MAX_OPS];
 	int nops;
+	/* samples while measuring: rounds x series per kind and path */
+	double *v[N_KINDS][N_PATHS];
 	/* handles */
 	SCARDHANDLE card;
 	ol_hid_t *hid;
@@ -323,14 +325,11 @@ close_case(struct bench_case *c)
 
 /*
  * While one path runs a series, the other path's handle receives every
- * report too (hidraw broadcasts) and fills up to 63 unread.  On hidraw the
- * next exchange's drain empties them all at once; on the simulator's
- * socket most of them still wait in the simulator's own per-client ring
- * and arrive after the drain, so the next answer shares the 63 slots with
- * them, and a long answer (or a short stall of a loaded machine) loses
- * reports: seen here as "continuation SEQ 33, expected 5" with pacing on.
- * So each series starts with one unmeasured short APDU on its path, which
- * reads the stale reports out, as the drain does on hidraw.
+ * report too (hidraw broadcasts) and fills up to 63 unread, which its next
+ * exchange drains (on the simulator's socket with DRAIN,
+ * src/transport/sim_socket.h).  An application sending APDUs back to back
+ * pays no such drain, so each series starts with one unmeasured short
+ * APDU on its path.
  *
  * Without pacing the simulator sends a whole answer at once: an answer
  * over 62 reports cannot fit the ring of a reader that is not already
@@ -343,60 +342,90 @@ unpaced_series(const struct apdu_kind *k, int series)
 }
 
 /*
- * N rounds; in each, for every kind, a series of S APDUs back to back on
- * one path, then a series on the other (which path goes first alternates
- * from round to round), so that a load that comes and goes on the machine
- * touches both alike.  Back to back is how applications talk to a card
- * (an OpenSC operation is a series of APDUs), and what a handle pays for
- * locking again right after it unlocked (src/transport/hid_dev.c) shows.
- * Each series follows one unmeasured short APDU on its path (see above).
- * Every APDU of a series counts: N x S per figure.
+ * N rounds; in each, every case in turn (the first case rotates from
+ * round to round), and in each case, for every kind, a series of S APDUs
+ * back to back on one path, then a series on the other (which path goes
+ * first alternates too), so that a load that comes and goes on the
+ * machine touches every case and path alike: pacing-off and vpcd are
+ * compared within the same rounds.  Back to back is how applications talk
+ * to a card (an OpenSC operation is a series of APDUs).  Each series
+ * follows one unmeasured short APDU on its path (see above).  Every APDU
+ * of a series counts: N x S per figure.
  */
 static int
-measure_case(struct bench_case *c, int n, int series, int warmup)
+case_prepare(struct bench_case *c, int n, int series)
 {
-	double *v[N_KINDS][N_PATHS];
 	size_t ki;
-	int i, j, p, q, rc = 0, m = n * series;
+	int p;
 
-	for (ki = 0; ki < N_KINDS; ki++)
-		for (p = 0; p < N_PATHS; p++)
-			if ((v[ki][p] = calloc((size_t)m, sizeof(double))) == NULL)
-				return -1;
-	for (ki = 0; ki < N_KINDS; ki++)
+	for (ki = 0; ki < N_KINDS; ki++) {
 		c->series[ki] = c->interval_ms == 0 ?
 		    unpaced_series(&kinds[ki], series) : series;
-	for (i = -warmup; i < n && rc == 0; i++) {
-		for (ki = 0; ki < N_KINDS && rc == 0; ki++) {
-			for (q = 0; q < N_PATHS && rc == 0; q++) {
-				p = (q + i + warmup) % N_PATHS;
-				if (c->series[ki] > 0 && timed_apdu(c, 0, p) < 0) {
-					rc = -1;
-					break;
-				}
-				for (j = 0; j < c->series[ki]; j++) {
-					double ms = timed_apdu(c, ki, p);
+		for (p = 0; p < N_PATHS; p++)
+			if ((c->v[ki][p] = calloc((size_t)(n * series) + 1,
+			    sizeof(double))) == NULL)
+				return -1;
+	}
+	return 0;
+}
 
-					if (ms < 0) {
-						rc = -1;
-						break;
-					}
-					if (i >= 0)
-						v[ki][p][i * c->series[ki] + j] = ms;
-				}
+/* round i (< 0: warm-up, not kept) of one case */
+static int
+case_round(struct bench_case *c, int i, int warmup)
+{
+	size_t ki;
+	int j, p, q;
+	double ms;
+
+	for (ki = 0; ki < N_KINDS; ki++) {
+		for (q = 0; q < N_PATHS; q++) {
+			p = (q + i + warmup) % N_PATHS;
+			if (c->series[ki] > 0 && timed_apdu(c, 0, p) < 0)
+				return -1;
+			for (j = 0; j < c->series[ki]; j++) {
+				if ((ms = timed_apdu(c, ki, p)) < 0)
+					return -1;
+				if (i >= 0)
+					c->v[ki][p][i * c->series[ki] + j] = ms;
 			}
 		}
 	}
+	return 0;
+}
+
+static void
+case_finish(struct bench_case *c, int n, int ok)
+{
+	size_t ki;
+	int p;
+
 	for (ki = 0; ki < N_KINDS; ki++) {
 		c->req_reports[ki] = reports_for(kinds[ki].capdu_len);
 		c->resp_reports[ki] = reports_for(c->resp_seen[ki]);
 		for (p = 0; p < N_PATHS; p++) {
-			if (rc == 0)
-				compute_stats(v[ki][p], n * c->series[ki],
+			if (ok && c->v[ki][p] != NULL)
+				compute_stats(c->v[ki][p], n * c->series[ki],
 				    &c->st[ki][p]);
-			free(v[ki][p]);
+			free(c->v[ki][p]);
+			c->v[ki][p] = NULL;
 		}
 	}
+}
+
+static int
+measure_cases(struct bench_case *cs, int ncases, int n, int series,
+    int warmup)
+{
+	int i, k, rc = 0;
+
+	for (k = 0; k < ncases && rc == 0; k++)
+		rc = case_prepare(&cs[k], n, series);
+	for (i = -warmup; i < n && rc == 0; i++)
+		for (k = 0; k < ncases && rc == 0; k++)
+			rc = case_round(&cs[(k + i + warmup) % ncases], i,
+			    warmup);
+	for (k = 0; k < ncases; k++)
+		case_finish(&cs[k], n, rc == 0);
 	return rc;
 }
 
@@ -1065,13 +1094,16 @@ bad_count:
 		SCardReleaseContext(ctx);
 		return 1;
 	}
-	for (i = 0; i < ncases && rc == 0; i++) {
-		if (open_case(&cs[i], readers, rlen) != 0 ||
-		    measure_case(&cs[i], n, series, warmup) != 0 ||
-		    (cpu_apdus > 0 && measure_cpu(&cs[i], cpu_apdus, pid) != 0))
+	for (i = 0; i < ncases && rc == 0; i++)
+		if (open_case(&cs[i], readers, rlen) != 0)
 			rc = 1;
+	if (rc == 0 && measure_cases(cs, ncases, n, series, warmup) != 0)
+		rc = 1;
+	for (i = 0; i < ncases && rc == 0; i++)
+		if (cpu_apdus > 0 && measure_cpu(&cs[i], cpu_apdus, pid) != 0)
+			rc = 1;
+	for (i = 0; i < ncases; i++)
 		close_case(&cs[i]);
-	}
 	/* after the APDUs, with no handle of ours open: each op is a process
 	 * of its own, as a user runs it */
 	for (i = 0; i < ncases && rc == 0; i++)

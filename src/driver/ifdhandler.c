@@ -41,9 +41,8 @@ struct slot {
 	DWORD reader_index;     /* Lun >> 16 */
 	ol_reader_t *reader;
 	/* pcscd's polling thread (IFDHPolling) waits on this as well as
-	 * on the device: created once, never closed, so that a thread still
-	 * waiting while the slot is closed and reused cannot poll a stale
-	 * descriptor */
+	 * on the device.  The reader's own: pcscd stops and joins that
+	 * thread (IFDHStopPolling) before it closes the reader. */
 	int wake_fd;
 	RESPONSECODE last_presence;
 };
@@ -144,6 +143,14 @@ wake_clear(int fd)
 
 	while (fd >= 0 && read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 		;
+}
+
+static void
+close_wake(struct slot *s)
+{
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	s->wake_fd = -1;
 }
 
 static void
@@ -250,16 +257,15 @@ IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
 	s->reader_index = Lun >> 16;
 	s->reader = NULL;
 	s->last_presence = IFD_ICC_NOT_PRESENT;
-	if (s->wake_fd < 0)
-		s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	else
-		wake_clear(s->wake_fd); /* a previous reader's */
+	/* without it, pcscd polls presence every 400 ms as it used to */
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_unlock(&table_lock);
 
 	e = ol_reader_open(DeviceName, &config, &reader);
 	if (e == OL_OK) {
 		s->reader = reader;
 	} else {
+		close_wake(s);
 		pthread_mutex_lock(&table_lock);
 		s->in_use = 0;
 		pthread_mutex_unlock(&table_lock);
@@ -288,6 +294,7 @@ IFDHCloseChannel(DWORD Lun)
 	if ((s = slot_get(Lun)) == NULL)
 		return IFD_NO_SUCH_DEVICE;
 	ol_reader_close(&s->reader);
+	close_wake(s);
 	pthread_mutex_lock(&table_lock);
 	s->in_use = 0;
 	pthread_mutex_unlock(&table_lock);

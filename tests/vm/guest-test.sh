@@ -354,6 +354,8 @@ stage_on unplug || exit 0
 # A reader adds a thread and the driver an fd; after unplug and replug
 # both counts must be back where they were.
 pcscd_res() { echo "$(ls /proc/"$PCSCD_PID"/fd | wc -l) fds, $(ls /proc/"$PCSCD_PID"/task | wc -l) threads"; }
+# what pcscd's descriptors are open on, one per line, for a diff
+pcscd_fds() { for f in /proc/"$PCSCD_PID"/fd/*; do readlink "$f"; done | sed 's/[0-9][0-9]*]$/N]/' | sort; }
 ready_count() { grep -c 'reader on /dev/hidraw[0-9]* ready' "$OUT/pcscd.log"; }
 removed_count() { grep -c 'Removing USB device.*Openloop' "$OUT/pcscd.log"; }
 removed_since() { [ "$(removed_count)" -gt "$1" ]; }
@@ -374,6 +376,7 @@ p11_sign_verify() {
 }
 sleep 1
 res_before=$(pcscd_res)
+pcscd_fds >"$OL_W/fds-before"
 diag "pcscd before unplug, idle: $res_before"
 
 CYCLES=3
@@ -438,6 +441,7 @@ sleep 2
 res_after=$(pcscd_res)
 diag "pcscd after $CYCLES unplug/replug cycles, idle: $res_after"
 check "unplug: pcscd holds as many fds and threads as before ($res_before)" test "$res_after" = "$res_before"
+[ "$res_after" = "$res_before" ] || diag "pcscd's descriptors, before and after:" "$(pcscd_fds | diff "$OL_W/fds-before" - )"
 diag "pcscd's removal and re-add lines:" \
 	"$(grep -E 'Removing USB device|Adding USB device: Openloop|reader on /dev/hidraw' "$OUT/pcscd.log" | head -12)"
 kill "$PCSCD_PID"; wait "$PCSCD_PID"; pcscd_rc=$?

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Device-side CTAPHID: channel allocation, request reassembly, one
- * transaction at a time, the APDU worker with keepalives, and a paced
- * queue of input reports.  Framing goes through ctaphid.c only.
+ * transaction at a time, the worker (APDUs, CTAP2 and U2F requests) with
+ * keepalives, and a paced queue of input reports.  Framing goes through
+ * ctaphid.c only.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -583,7 +583,7 @@ sim_card_wait_touch_for(sim_card_t *card, int timeout_ms)
 {
 	enum sim_touch_result result;
 	int64_t deadline = INT64_MAX, limit = INT64_MAX;
-	int left = 0;
+	int left = 0, before;
 
 	if (card == NULL)
 		return SIM_TOUCH_CANCELLED;
@@ -606,6 +606,11 @@ sim_card_wait_touch_for(sim_card_t *card, int timeout_ms)
 		result = SIM_TOUCH_CANCELLED;
 		break;
 	}
+	/* an APDU goes on processing after the wait; another application's
+	 * request (the FIDO authenticator) finds the card idle again */
+	before = atomic_load(&card->status);
+	if (before == SIM_CARD_UPNEEDED)
+		before = SIM_CARD_PROCESSING;
 	atomic_store(&card->status, SIM_CARD_UPNEEDED);
 	for (;;) {
 		if (atomic_load(&card->cancel)) {
@@ -622,7 +627,7 @@ sim_card_wait_touch_for(sim_card_t *card, int timeout_ms)
 		ol_sleep_ms(deadline == INT64_MAX || left > TOUCH_POLL_MS ?
 		    TOUCH_POLL_MS : left);
 	}
-	atomic_store(&card->status, SIM_CARD_PROCESSING);
+	atomic_store(&card->status, before);
 	return result;
 }
 

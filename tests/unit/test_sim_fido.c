@@ -849,6 +849,48 @@ state_file(void **state)
 	fx->fido = fido_open(fx, 0);
 }
 
+/* What fc_decode() refuses before libcbor allocates */
+static void
+cbor_decoder_limits(void **state)
+{
+	static const struct {
+		const uint8_t *p;
+		size_t n;
+	} bad[] = {
+		/* an array of 2^32 items in 9 bytes */
+		{ (const uint8_t *)"\x9b\x00\x00\x00\x01\x00\x00\x00\x00", 9 },
+		/* a map of 3 entries with 4 bytes left */
+		{ (const uint8_t *)"\xa3\x01\x02\x03\x04", 5 },
+		/* a byte string longer than the input */
+		{ (const uint8_t *)"\x59\xff\xff\x00", 4 },
+		/* indefinite map, tag, reserved additional information */
+		{ (const uint8_t *)"\xbf\x01\x02\xff", 4 },
+		{ (const uint8_t *)"\xc1\x01", 2 },
+		{ (const uint8_t *)"\x1c", 1 },
+		/* nine levels of arrays */
+		{ (const uint8_t *)"\x81\x81\x81\x81\x81\x81\x81\x81\x81\x01",
+		    10 },
+		/* something after the item */
+		{ (const uint8_t *)"\xa0\x00", 2 },
+		/* a head cut short */
+		{ (const uint8_t *)"\x19\x01", 2 },
+	};
+	static const uint8_t eight[] = { 0x81, 0x81, 0x81, 0x81, 0x81, 0x81,
+	    0x81, 0x81, 0x01 };
+	cbor_item_t *item = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(fc_decode(bad[i].p, bad[i].n, &item),
+		    CTAP2_ERR_INVALID_CBOR);
+		assert_null(item);
+	}
+	assert_int_equal(fc_decode(eight, sizeof(eight), &item), CTAP2_OK);
+	cbor_decref(&item);
+	assert_int_equal(fc_decode(eight, 0, &item), CTAP2_ERR_INVALID_CBOR);
+}
+
 int
 main(void)
 {
@@ -868,6 +910,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(u2f_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(cred_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_file, setup, teardown),
+		cmocka_unit_test(cbor_decoder_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,84 @@
 #include "fido_auth.h"
 #include "fido_cbor.h"
 
+/*
+ * Well-formedness before libcbor sees the bytes: libcbor allocates an
+ * array or map for the count its header declares before reading the
+ * items, so a header claiming 2^32 entries in a 20-byte request would
+ * cost gigabytes.  Here every count is bounded by the bytes left (an item
+ * takes at least one, a map entry two), nesting by FC_MAX_DEPTH, and
+ * what CTAP2 canonical CBOR never has is refused: indefinite lengths,
+ * tags, reserved additional information.
+ */
+#define FC_MAX_DEPTH 8
+
+static int
+read_head(const uint8_t *buf, size_t len, size_t *pos, uint8_t *mt,
+    uint8_t *ai, uint64_t *val)
+{
+	size_t n, i;
+
+	if (*pos >= len)
+		return 0;
+	*mt = buf[*pos] >> 5;
+	*ai = buf[*pos] & 0x1f;
+	(*pos)++;
+	if (*ai < 24) {
+		*val = *ai;
+		return 1;
+	}
+	if (*ai > 27)
+		return 0;  /* reserved, or indefinite length */
+	n = (size_t)1 << (*ai - 24);
+	if (n > len - *pos)
+		return 0;
+	for (*val = 0, i = 0; i < n; i++)
+		*val = *val << 8 | buf[(*pos)++];
+	return 1;
+}
+
+static int
+well_formed(const uint8_t *buf, size_t len)
+{
+	uint64_t left[FC_MAX_DEPTH + 1], val;
+	size_t pos = 0, depth = 0;
+	uint8_t mt, ai;
+
+	left[0] = 1;
+	for (;;) {
+		if (left[depth] == 0) {
+			if (depth == 0)
+				return pos == len;
+			depth--;
+			continue;
+		}
+		left[depth]--;
+		if (!read_head(buf, len, &pos, &mt, &ai, &val))
+			return 0;
+		switch (mt) {
+		case 0:
+		case 1:
+		case 7:  /* simple values and floats: the head is all */
+			break;
+		case 2:
+		case 3:
+			if (val > len - pos)
+				return 0;
+			pos += (size_t)val;
+			break;
+		case 4:
+		case 5:
+			if (val > (len - pos) / (mt == 5 ? 2 : 1) ||
+			    depth == FC_MAX_DEPTH)
+				return 0;
+			left[++depth] = mt == 5 ? 2 * val : val;
+			break;
+		default:
+			return 0;  /* tags */
+		}
+	}
+}
+
 uint8_t
 fc_decode(const uint8_t *buf, size_t len, cbor_item_t **out)
 {
@@ -21,7 +99,7 @@ fc_decode(const uint8_t *buf, size_t len, cbor_item_t **out)
 	cbor_item_t *item;
 
 	*out = NULL;
-	if (buf == NULL || len == 0)
+	if (buf == NULL || len == 0 || !well_formed(buf, len))
 		return CTAP2_ERR_INVALID_CBOR;
 	item = cbor_load(buf, len, &res);
 	if (item == NULL || res.error.code != CBOR_ERR_NONE ||

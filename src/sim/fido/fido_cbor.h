@@ -16,8 +16,10 @@
 
 #include <cbor.h>
 
-/* Decodes one whole CBOR item (nothing may follow it).  CTAP2 status:
- * CTAP2_OK with *out set, or CTAP2_ERR_INVALID_CBOR. */
+/* Decodes one whole CBOR item (nothing may follow it).  Definite
+ * lengths only, no tags, at most 8 levels deep, and no count larger than
+ * the bytes that follow (checked before libcbor allocates anything).
+ * CTAP2 status: CTAP2_OK with *out set, or CTAP2_ERR_INVALID_CBOR. */
 uint8_t fc_decode(const uint8_t *buf, size_t len, cbor_item_t **out);
 
 /* The value under an integer (or text) key of a map, or NULL. */

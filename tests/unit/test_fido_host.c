@@ -335,6 +335,9 @@ cred_and_assert(int type, int rk)
 	/* packed self attestation: no certificate */
 	assert_null(fido_cred_x5c_ptr(c));
 	assert_int_equal(fido_cred_verify_self(c), FIDO_OK);
+	/* fido_cred_verify() is for attestation with a certificate: it
+	 * refuses self attestation by design */
+	assert_int_equal(fido_cred_verify(c), FIDO_ERR_INVALID_ARGUMENT);
 	assert_int_equal(fido_cred_id_len(c), 62);
 
 	/* with an allowList */

@@ -66,8 +66,8 @@ opt_text(const cbor_item_t *map, const char *key, const char **p,
 static uint8_t
 parse_rp(const cbor_item_t *rp, struct mc_req *q)
 {
-	const char *id, *name;
-	size_t n;
+	const char *id, *other;
+	size_t id_len, n;
 	uint8_t st;
 
 	if (rp == NULL)
@@ -76,13 +76,13 @@ parse_rp(const cbor_item_t *rp, struct mc_req *q)
 		return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
 	if (fc_map_get_text(rp, "id") == NULL)
 		return CTAP2_ERR_MISSING_PARAMETER;
-	if (!fc_get_text(fc_map_get_text(rp, "id"), &id, &n))
+	if (!fc_get_text(fc_map_get_text(rp, "id"), &id, &id_len))
 		return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
-	if ((st = opt_text(rp, "name", &name, &n)) != CTAP2_OK ||
-	    (st = opt_text(rp, "icon", &name, &n)) != CTAP2_OK)
+	/* name and icon are only type-checked: nothing shows them */
+	if ((st = opt_text(rp, "name", &other, &n)) != CTAP2_OK ||
+	    (st = opt_text(rp, "icon", &other, &n)) != CTAP2_OK)
 		return st;
-	(void)fc_get_text(fc_map_get_text(rp, "id"), &id, &n);
-	fcr_sha256((const uint8_t *)id, n, q->rp_hash);
+	fcr_sha256((const uint8_t *)id, id_len, q->rp_hash);
 	return CTAP2_OK;
 }
 

@@ -171,6 +171,9 @@ capture(void *arg, const uint8_t report[CTAPHID_REPORT_LEN])
 	memcpy(fx->rep[fx->n++], report, CTAPHID_REPORT_LEN);
 }
 
+/* the fault control file of the next fixture (sim_fault.h), or NULL */
+static const char *fx_fault_path;
+
 static struct fx *
 fx_new_touch(int use_fake, int delay_ms, int interval_ms, uint32_t first_cid,
     enum sim_touch_mode touch)
@@ -204,6 +207,7 @@ fx_new_touch(int use_fake, int delay_ms, int interval_ms, uint32_t first_cid,
 	o.processing_delay_ms = delay_ms;
 	o.report_interval_ms = interval_ms;
 	o.first_cid = first_cid;
+	o.fault_path = fx_fault_path;
 	assert_int_equal(sim_ctaphid_new(&o, &fx->dev), OL_OK);
 	return fx;
 }
@@ -819,6 +823,45 @@ cbor_touch_wait_cancel(void **state)
 	assert_true(fido_req(fx, b, CTAPHID_CBOR, &get_info, 1, buf,
 	    sizeof(buf), 400) > 1);
 	assert_int_equal(pending(fx), 0);
+}
+
+/* An APDU's injected fault stays with that APDU: the CTAP2 request after
+ * it is answered whole */
+static void
+fault_not_inherited_by_cbor(void **state)
+{
+	static const uint8_t gc[] = { 0x00, 0x84, 0x00, 0x00, 0x08 };
+	static const uint8_t get_info = CTAP2_CMD_GET_INFO;
+	char path[] = "/tmp/ol-fault.XXXXXX";
+	struct fx *fx;
+	uint8_t buf[512];
+	uint32_t cid;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	ol_log_set_mask(0);
+	assert_true((fd = mkstemp(path)) >= 0);
+	close(fd);
+	fx_fault_path = path;
+	fx = fx_new(0, 0, 0, FIRST_CID);
+	fx_fault_path = NULL;
+	assert_non_null(f = fopen(path, "w"));
+	fputs("mute:50\n", f);
+	fclose(f);
+	cid = alloc_channel(fx, 0);
+	/* the muted APDU: never answered */
+	feed_msg(fx, cid, CTAPHID_OPENLOOP_APDU, gc, sizeof(gc), 0);
+	wait_worker(fx);
+	sim_ctaphid_tick(fx->dev, 100);
+	while (pending(fx) > 0)
+		fx->rd++;  /* keepalives, if any */
+	assert_true(fido_req(fx, cid, CTAPHID_CBOR, &get_info, 1, buf,
+	    sizeof(buf), 200) > 1);
+	assert_int_equal(buf[0], CTAP2_OK);
+	assert_int_equal(pending(fx), 0);
+	(void)unlink(path);
+	*state = fx;
 }
 
 /* Without an authenticator (the fake card alone): no CBOR, no MSG */
@@ -1812,6 +1855,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(cbor_touch_wait_cancel,
 		    setup_never, teardown),
 		cmocka_unit_test_setup_teardown(no_authenticator, setup_fake,
+		    teardown),
+		cmocka_unit_test_teardown(fault_not_inherited_by_cbor,
 		    teardown),
 		cmocka_unit_test_setup_teardown(cbor_cancel_and_busy, setup_delay,
 		    teardown),

@@ -306,6 +306,9 @@ start_job(sim_ctaphid_t *dev, uint8_t cmd, uint32_t cid, const uint8_t *msg,
 	job->rc = OL_ERR_IO;
 	job->cid = cid;
 	job->cmd = cmd;
+	/* an APDU's fault is armed after this (fault_arm()); a FIDO request
+	 * must not inherit the last APDU's */
+	job->fault = 0;
 	job->done = 0;
 	job->cancelled = 0;
 	job->discarded = 0;

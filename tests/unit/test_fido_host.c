@@ -188,12 +188,15 @@ setup(void **st)
 static int
 teardown(void **st)
 {
-	char cmd[256];
+	char path[160];
 
 	(void)st;
+	/* the simulator removes its socket and the files beside it */
 	stop_sim();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	(void)unlink(state);
+	snprintf(path, sizeof(path), "%s.fido", state);
+	(void)unlink(path);
+	return rmdir(dir);
 }
 
 static fido_dev_t *

@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 DEPS="build-essential autoconf automake libtool pkg-config
-      libpcsclite-dev libssl-dev libcmocka-dev libusb-1.0-0-dev libudev-dev udev
+      libpcsclite-dev libssl-dev libcbor-dev libfido2-dev libcmocka-dev libusb-1.0-0-dev libudev-dev udev
       pcscd pcsc-tools opensc util-linux
       yubico-piv-tool openssl openssh-client openssh-server
       libnss3-tools gnutls-bin

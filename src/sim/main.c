@@ -25,6 +25,7 @@
 #include "piv_state.h"
 #include "printable.h"
 #include "sim_card.h"
+#include "sim_fido.h"
 #include "sim_ctaphid.h"
 #include "sim_hidg.h"
 #include "sim_server.h"
@@ -63,6 +64,7 @@ struct options {
 
 struct sim {
 	sim_card_t *card;
+	sim_fido_t *fido;    /* the FIDO authenticator, beside the card */
 	sim_ctaphid_t *dev;
 	sim_server_t *srv;   /* --socket */
 	sim_hidg_t *hg;      /* --hidg */
@@ -596,7 +598,9 @@ main(int argc, char **argv)
 	struct sim_hidg_hooks hhooks;
 	struct sim_ctaphid_opts dopts;
 	struct sim_card_config ccfg;
+	struct sim_fido_config fcfg;
 	struct piv_state *st = NULL;
+	char *fido_path = NULL;
 	int r, status = EXIT_FAILURE;
 
 	memset(&sim, 0, sizeof(sim));
@@ -637,6 +641,27 @@ main(int argc, char **argv)
 		ol_log(OL_LOG_CRITICAL, "card: %s", ol_strerror(r));
 		goto fail;
 	}
+	/* the authenticator's state is FILE.fido beside the PIV state;
+	 * it waits for touches through the card, whose wait CTAPHID's
+	 * KEEPALIVE and CANCEL see */
+	memset(&fcfg, 0, sizeof(fcfg));
+	sim_card_touch_port(sim.card, &fcfg.touch);
+	if (o.state_path != NULL) {
+		if (asprintf(&fido_path, "%s.fido", o.state_path) == -1) {
+			fido_path = NULL;
+			ol_log(OL_LOG_CRITICAL, "out of memory");
+			goto fail;
+		}
+		fcfg.state_path = fido_path;
+	}
+	if ((r = sim_fido_new(&fcfg, &sim.fido)) != OL_OK) {
+		fprintf(stderr, "openloop-sim: cannot use the FIDO state "
+		    "file %s: %s; it is left untouched\n", fido_path != NULL ?
+		    fido_path : "(none)", r == OL_ERR_PROTOCOL ?
+		    "not a valid openloop-sim FIDO state" : ol_strerror(r));
+		status = EXIT_USAGE;
+		goto fail;
+	}
 	if (o.hidg_path != NULL) {
 		hhooks.report = on_output_report;
 		hhooks.ready = on_ready;
@@ -664,6 +689,8 @@ main(int argc, char **argv)
 	memset(&dopts, 0, sizeof(dopts));
 	dopts.card_ops = &sim_card_ops;
 	dopts.card = sim.card;
+	dopts.fido_ops = &sim_fido_ops;
+	dopts.fido = sim.fido;
 	dopts.emit = on_input_report;
 	dopts.emit_arg = &sim;
 	dopts.processing_delay_ms = o.processing_delay_ms;
@@ -695,7 +722,9 @@ fail:
 	sim_ctaphid_free(&sim.dev);
 	sim_server_free(&sim.srv);
 	sim_hidg_free(&sim.hg);
+	sim_fido_free(&sim.fido);
 	sim_card_free(&sim.card);
+	free(fido_path);
 	if (st != NULL) {
 		piv_state_clear(st);
 		free(st);

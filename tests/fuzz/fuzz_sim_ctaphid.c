@@ -2,7 +2,9 @@
 /*
  * Fuzz target: the simulator's device-side CTAPHID state machine
  * (src/sim/device/sim_ctaphid.c) fed with arbitrary output reports from hosts,
- * interleaved with the passing of time.  Every emitted input report must
+ * interleaved with the passing of time, with the PIV card and the FIDO
+ * authenticator behind it (CTAP2 and U2F requests run on the worker like
+ * APDUs; the user approves at once).  Every emitted input report must
  * parse as a CTAPHID packet.
  */
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include "ol_log.h"
 #include "sim_card.h"
 #include "sim_ctaphid.h"
+#include "sim_fido.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,20 +43,34 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sim_ctaphid_opts opts;
+	struct sim_card_config cc;
+	struct sim_fido_config fc;
 	sim_ctaphid_t *dev = NULL;
 	sim_card_t *card = NULL;
+	sim_fido_t *fido = NULL;
 	int64_t now = 1000;
 	size_t off = 0, n;
 
 	ol_log_set_sink(quiet);
-	if (sim_card_new(&card) != OL_OK)
+	sim_card_config_init(&cc);
+	cc.touch = SIM_TOUCH_APPROVE;
+	if (sim_card_new_config(&cc, &card) != OL_OK)
 		return 0;
+	memset(&fc, 0, sizeof(fc));
+	sim_card_touch_port(card, &fc.touch);
+	if (sim_fido_new(&fc, &fido) != OL_OK) {
+		sim_card_free(&card);
+		return 0;
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.card_ops = &sim_card_ops;
 	opts.card = card;
+	opts.fido_ops = &sim_fido_ops;
+	opts.fido = fido;
 	opts.emit = check_report;
 	opts.first_cid = 1; /* lets the fuzzer find the channel */
 	if (sim_ctaphid_new(&opts, &dev) != OL_OK) {
+		sim_fido_free(&fido);
 		sim_card_free(&card);
 		return 0;
 	}
@@ -70,6 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	now += 2000;
 	sim_ctaphid_tick(dev, now);
 	sim_ctaphid_free(&dev);
+	sim_fido_free(&fido);
 	sim_card_free(&card);
 	return 0;
 }

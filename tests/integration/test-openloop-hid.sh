@@ -19,7 +19,7 @@ check_grep "--help shows the subcommands" 'ping \[DEVICE\].*--count' "$HID" --he
 check_grep "--version" '^openloop-hid [0-9]' "$HID" --version
 check_grep "info: firmware 0.91.0" '^firmware: +0\.91\.0$' "$HID" info "$DEV"
 echo "$OUT" | sed 's/^/    | /'
-check_grep "info: capabilities 0d (WINK CBOR NMSG)" '^capabilities: +0x0d WINK CBOR NMSG$' \
+check_grep "info: capabilities 05 (WINK CBOR: CTAP2 and U2F)" '^capabilities: +0x05 WINK CBOR$' \
 	printf '%s\n' "$OUT"
 check_grep "info: CTAPHID protocol 2" '^CTAPHID protocol: 2$' printf '%s\n' "$OUT"
 check_grep "info: serial from the socket's .serial file" '^serial: +OLHID0001$' \

@@ -15,6 +15,7 @@
 #include "ol_err.h"
 #include "ol_log.h"
 #include "sim_card.h"
+#include "timeutil.h"
 
 #define RAPDU_CAP 7609 /* what the CTAPHID layer gives: one message */
 
@@ -471,6 +472,54 @@ status_and_ops(void **state)
 	assert_int_equal(sim_card_ops.status(card), SIM_CARD_IDLE);
 }
 
+/* The touch port other applications use: a limit, the results, and the
+ * status put back as it was */
+static void
+touch_port_with_limit(void **state)
+{
+	static const struct {
+		enum sim_touch_mode mode;
+		int touch_ms, limit;
+		enum sim_touch_result res;
+	} t[] = {
+		{ SIM_TOUCH_APPROVE, 0, 50, SIM_TOUCH_APPROVED },
+		{ SIM_TOUCH_AFTER, 10, 1000, SIM_TOUCH_APPROVED },
+		{ SIM_TOUCH_AFTER, 1000, 30, SIM_TOUCH_TIMEOUT },
+		{ SIM_TOUCH_DENY, 0, 1000, SIM_TOUCH_DENIED },
+		{ SIM_TOUCH_DENY, 0, 30, SIM_TOUCH_TIMEOUT },
+		{ SIM_TOUCH_NEVER, 0, 30, SIM_TOUCH_TIMEOUT },
+	};
+	struct sim_card_config cfg;
+	struct sim_touch_port port;
+	sim_card_t *c;
+	int64_t t0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		sim_card_config_init(&cfg);
+		cfg.touch = t[i].mode;
+		cfg.touch_ms = t[i].touch_ms;
+		assert_int_equal(sim_card_new_config(&cfg, &c), OL_OK);
+		sim_card_touch_port(c, &port);
+		assert_ptr_equal(port.ctx, c);
+		t0 = ol_now_ms();
+		assert_int_equal(port.wait_for(port.ctx, t[i].limit), t[i].res);
+		if (t[i].res == SIM_TOUCH_TIMEOUT)
+			assert_true(ol_now_ms() - t0 >= t[i].limit);
+		assert_int_equal(sim_card_status(c), SIM_CARD_IDLE);
+		sim_card_free(&c);
+	}
+	/* a cancel ends a wait with a limit too */
+	sim_card_config_init(&cfg);
+	cfg.touch = SIM_TOUCH_NEVER;
+	assert_int_equal(sim_card_new_config(&cfg, &c), OL_OK);
+	sim_card_cancel(c);
+	assert_int_equal(sim_card_wait_touch_for(c, 5000),
+	    SIM_TOUCH_CANCELLED);
+	sim_card_free(&c);
+}
+
 int
 main(void)
 {
@@ -498,6 +547,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(api_misuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(status_and_ops, setup,
 		    teardown),
+		cmocka_unit_test(touch_port_with_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

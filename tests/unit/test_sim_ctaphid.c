@@ -30,6 +30,8 @@
 #include "ol_log.h"
 #include "sim_card.h"
 #include "sim_ctaphid.h"
+#include "ctap2.h"
+#include "fido_auth.h"
 #include "sim_fido.h"
 #include "sim_server.h"
 #include "timeutil.h"
@@ -153,6 +155,7 @@ fake_wait_upneeded(struct fake_card *f)
 struct fx {
 	sim_ctaphid_t *dev;
 	sim_card_t *card;
+	sim_fido_t *fido;   /* with the real card: the authenticator too */
 	struct fake_card fake;
 	uint8_t rep[MAX_CAPTURE][CTAPHID_REPORT_LEN];
 	size_t n;    /* captured */
@@ -168,10 +171,16 @@ capture(void *arg, const uint8_t report[CTAPHID_REPORT_LEN])
 	memcpy(fx->rep[fx->n++], report, CTAPHID_REPORT_LEN);
 }
 
+/* the fault control file of the next fixture (sim_fault.h), or NULL */
+static const char *fx_fault_path;
+
 static struct fx *
-fx_new(int use_fake, int delay_ms, int interval_ms, uint32_t first_cid)
+fx_new_touch(int use_fake, int delay_ms, int interval_ms, uint32_t first_cid,
+    enum sim_touch_mode touch)
 {
 	struct sim_ctaphid_opts o;
+	struct sim_card_config cc;
+	struct sim_fido_config fc;
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
@@ -182,17 +191,32 @@ fx_new(int use_fake, int delay_ms, int interval_ms, uint32_t first_cid)
 		o.card_ops = &fake_ops;
 		o.card = &fx->fake;
 	} else {
-		assert_int_equal(sim_card_new(&fx->card), OL_OK);
+		sim_card_config_init(&cc);
+		cc.touch = touch;
+		assert_int_equal(sim_card_new_config(&cc, &fx->card), OL_OK);
 		o.card_ops = &sim_card_ops;
 		o.card = fx->card;
+		memset(&fc, 0, sizeof(fc));
+		sim_card_touch_port(fx->card, &fc.touch);
+		assert_int_equal(sim_fido_new(&fc, &fx->fido), OL_OK);
+		o.fido_ops = &sim_fido_ops;
+		o.fido = fx->fido;
 	}
 	o.emit = capture;
 	o.emit_arg = fx;
 	o.processing_delay_ms = delay_ms;
 	o.report_interval_ms = interval_ms;
 	o.first_cid = first_cid;
+	o.fault_path = fx_fault_path;
 	assert_int_equal(sim_ctaphid_new(&o, &fx->dev), OL_OK);
 	return fx;
+}
+
+static struct fx *
+fx_new(int use_fake, int delay_ms, int interval_ms, uint32_t first_cid)
+{
+	return fx_new_touch(use_fake, delay_ms, interval_ms, first_cid,
+	    SIM_TOUCH_APPROVE);
 }
 
 static int
@@ -211,6 +235,15 @@ setup_fake(void **state)
 	return 0;
 }
 
+/* a user who never touches: CTAP2 requests wait until cancelled */
+static int
+setup_never(void **state)
+{
+	ol_log_set_mask(0);
+	*state = fx_new_touch(0, 0, 0, FIRST_CID, SIM_TOUCH_NEVER);
+	return 0;
+}
+
 static int
 setup_delay(void **state)
 {
@@ -226,6 +259,7 @@ teardown(void **state)
 
 	sim_ctaphid_free(&fx->dev);
 	assert_null(fx->dev);
+	sim_fido_free(&fx->fido);
 	sim_card_free(&fx->card);
 	pthread_cond_destroy(&fx->fake.cv);
 	pthread_mutex_destroy(&fx->fake.mu);
@@ -432,9 +466,9 @@ init_echoes_nonce(void **state)
 	assert_int_equal(buf[13], 0);
 	assert_int_equal(buf[14], 91);
 	assert_int_equal(buf[15], 0);
-	assert_int_equal(buf[16], CTAPHID_CAP_WINK | CTAPHID_CAP_CBOR |
-	    CTAPHID_CAP_NMSG);
-	assert_int_equal(buf[16], 0x0d);
+	/* CTAP2 and U2F: no NMSG */
+	assert_int_equal(buf[16], CTAPHID_CAP_WINK | CTAPHID_CAP_CBOR);
+	assert_int_equal(buf[16], 0x05);
 	/* a second INIT: a fresh channel */
 	assert_int_not_equal(alloc_channel(fx, 0), first);
 }
@@ -585,7 +619,7 @@ ping_too_long(void **state)
 static void
 wink_and_bad_commands(void **state)
 {
-	static const uint8_t bad[] = { CTAPHID_MSG, CTAPHID_LOCK,
+	static const uint8_t bad[] = { CTAPHID_LOCK,
 	    CTAPHID_KEEPALIVE, CTAPHID_ERROR, 0x41, 0x7f, 0x00, 0x02 };
 	struct fx *fx = *state;
 	uint8_t buf[64], cmd, one = 1;
@@ -608,71 +642,91 @@ wink_and_bad_commands(void **state)
 	{
 		static uint8_t big[300];
 
-		feed_msg(fx, cid, CTAPHID_MSG, big, sizeof(big), 0);
+		feed_msg(fx, cid, CTAPHID_LOCK, big, sizeof(big), 0);
 		expect_error(fx, cid, CTAPHID_ERR_INVALID_CMD);
 		assert_int_equal(pending(fx), 0);
 	}
 }
 
-/* --- CTAPHID_CBOR: the FIDO2 side ---------------------------------------- */
+/* --- CTAPHID_CBOR and MSG: the FIDO authenticator --------------------- */
+
+/* A CTAP2 request or U2F message, answered after the worker ran */
+static size_t
+fido_req(struct fx *fx, uint32_t cid, uint8_t hid_cmd, const uint8_t *req,
+    size_t len, uint8_t *buf, size_t cap, int64_t now)
+{
+	uint32_t got;
+	uint8_t cmd;
+	size_t n;
+
+	feed_msg(fx, cid, hid_cmd, req, len, now);
+	wait_worker(fx);
+	sim_ctaphid_tick(fx->dev, now);
+	n = next_msg(fx, &got, &cmd, buf, cap);
+	assert_int_equal(got, cid);
+	assert_int_equal(cmd, hid_cmd);
+	return n;
+}
 
 static void
 cbor_get_info(void **state)
 {
 	static const uint8_t get_info = CTAP2_CMD_GET_INFO;
 	struct fx *fx = *state;
-	uint8_t buf[512], info[SIM_FIDO_RESP_MAX], cmd;
-	uint32_t cid, got;
+	uint8_t buf[512], info[512];
+	uint32_t cid;
 	size_t n, info_len;
 
 	cid = alloc_channel(fx, 0);
-	feed_msg(fx, cid, CTAPHID_CBOR, &get_info, 1, 0);
-	n = next_msg(fx, &got, &cmd, buf, sizeof(buf));
-	assert_int_equal(got, cid);
-	assert_int_equal(cmd, CTAPHID_CBOR);
-	assert_int_equal(sim_fido_get_info(info, sizeof(info), &info_len),
-	    OL_OK);
-	/* status CTAP2_OK, then the GetInfo map; over two reports */
-	assert_int_equal(n, 1 + info_len);
-	assert_true(n > CTAPHID_INIT_DATA);
+	n = fido_req(fx, cid, CTAPHID_CBOR, &get_info, 1, buf, sizeof(buf),
+	    0);
+	/* the same bytes the authenticator gives directly */
+	assert_int_equal(sim_fido_cbor(fx->fido, &get_info, 1, info,
+	    sizeof(info), &info_len), OL_OK);
+	assert_int_equal(n, info_len);
+	assert_true(n > CTAPHID_INIT_DATA);  /* over two reports */
 	assert_int_equal(buf[0], CTAP2_OK);
-	assert_memory_equal(buf + 1, info, info_len);
+	assert_memory_equal(buf, info, info_len);
 	assert_int_equal(pending(fx), 0);
 }
 
 static void
 cbor_other_commands(void **state)
 {
-	static const uint8_t cmds[] = { CTAP2_CMD_MAKE_CREDENTIAL,
-	    CTAP2_CMD_GET_ASSERTION, CTAP2_CMD_CLIENT_PIN, CTAP2_CMD_RESET,
-	    0x0b, 0x40, 0xff };
+	static const uint8_t cmds[] = { 0x03, 0x0b, 0x40, 0xff };
 	static const uint8_t info_param[] = { CTAP2_CMD_GET_INFO, 0xa0 };
+	static const uint8_t version[] = { 0x00, 0x03, 0x00, 0x00 };
 	struct fx *fx = *state;
-	uint8_t buf[64], cmd, big[300];
-	uint32_t cid, got;
+	uint8_t buf[64], big[300];
+	uint32_t cid;
 	size_t i;
 
 	cid = alloc_channel(fx, 0);
 	for (i = 0; i < sizeof(cmds); i++) {
-		feed_msg(fx, cid, CTAPHID_CBOR, &cmds[i], 1, 0);
-		assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)), 1);
-		assert_int_equal(got, cid);
-		assert_int_equal(cmd, CTAPHID_CBOR);
-		assert_int_equal(buf[0], CTAP2_ERR_INVALID_COMMAND);
+		assert_int_equal(fido_req(fx, cid, CTAPHID_CBOR, &cmds[i], 1,
+		    buf, sizeof(buf), 0), 1);
+		assert_int_equal(buf[0], CTAP1_ERR_INVALID_COMMAND);
 	}
 	/* GetInfo takes no parameters */
-	feed_msg(fx, cid, CTAPHID_CBOR, info_param, sizeof(info_param), 0);
-	assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)), 1);
-	assert_int_equal(buf[0], CTAP2_ERR_INVALID_LENGTH);
+	assert_int_equal(fido_req(fx, cid, CTAPHID_CBOR, info_param,
+	    sizeof(info_param), buf, sizeof(buf), 0), 1);
+	assert_int_equal(buf[0], CTAP1_ERR_INVALID_LENGTH);
 	/* no command byte at all: a CTAPHID error */
 	feed_msg(fx, cid, CTAPHID_CBOR, NULL, 0, 0);
 	expect_error(fx, cid, CTAPHID_ERR_INVALID_LEN);
-	/* a request over continuation packets, answered once at its end */
-	memset(big, 0xa5, sizeof(big));
+	/* a request over continuation packets, answered once at its end:
+	 * a makeCredential that is not CBOR */
+	memset(big, 0xff, sizeof(big));
 	big[0] = CTAP2_CMD_MAKE_CREDENTIAL;
-	feed_msg(fx, cid, CTAPHID_CBOR, big, sizeof(big), 0);
-	assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)), 1);
-	assert_int_equal(buf[0], CTAP2_ERR_INVALID_COMMAND);
+	assert_int_equal(fido_req(fx, cid, CTAPHID_CBOR, big, sizeof(big),
+	    buf, sizeof(buf), 0), 1);
+	assert_int_equal(buf[0], CTAP2_ERR_INVALID_CBOR);
+	/* U2F over MSG: VERSION; a message under 4 bytes is INVALID_LEN */
+	assert_int_equal(fido_req(fx, cid, CTAPHID_MSG, version,
+	    sizeof(version), buf, sizeof(buf), 0), 8);
+	assert_memory_equal(buf, "U2F_V2\x90\x00", 8);
+	feed_msg(fx, cid, CTAPHID_MSG, version, 3, 0);
+	expect_error(fx, cid, CTAPHID_ERR_INVALID_LEN);
 	assert_int_equal(pending(fx), 0);
 }
 
@@ -703,16 +757,131 @@ cbor_cancel_and_busy(void **state)
 	sim_ctaphid_tick(fx->dev, 1300);
 	assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)), 10);
 	assert_int_equal(got, a);
-	/* and answered once the device is free; a CANCEL after it is
-	 * ignored */
-	feed_msg(fx, b, CTAPHID_CBOR, &get_info, 1, 1301);
-	assert_true(next_msg(fx, &got, &cmd, buf, sizeof(buf)) > 1);
-	assert_int_equal(got, b);
-	assert_int_equal(cmd, CTAPHID_CBOR);
+	/* and answered once the device is free (no processing delay for
+	 * CTAP2); a CANCEL after it is ignored */
+	assert_true(fido_req(fx, b, CTAPHID_CBOR, &get_info, 1, buf,
+	    sizeof(buf), 1301) > 1);
 	assert_int_equal(buf[0], CTAP2_OK);
 	feed_msg(fx, b, CTAPHID_CANCEL, NULL, 0, 1302);
 	sim_ctaphid_tick(fx->dev, 1400);
 	assert_int_equal(pending(fx), 0);
+}
+
+/* A makeCredential waiting for a touch: KEEPALIVE UPNEEDED every 100 ms
+ * on its channel, CHANNEL_BUSY for APDUs and CTAP2 of other channels,
+ * and CANCEL ends it with CTAP2_ERR_KEEPALIVE_CANCEL (touch never) */
+static void
+cbor_touch_wait_cancel(void **state)
+{
+	/* {1: h'00'*32, 2: {"id": "a"}, 3: {"id": h'01'},
+	 *  4: [{"alg": -7, "type": "public-key"}]} */
+	static const uint8_t mc_head[] = { CTAP2_CMD_MAKE_CREDENTIAL, 0xa4,
+	    0x01, 0x58, 0x20 };
+	static const uint8_t mc_tail[] = { 0x02, 0xa1, 0x62, 'i', 'd', 0x61,
+	    'a', 0x03, 0xa1, 0x62, 'i', 'd', 0x41, 0x01, 0x04, 0x81, 0xa2,
+	    0x63, 'a', 'l', 'g', 0x26, 0x64, 't', 'y', 'p', 'e', 0x6a, 'p',
+	    'u', 'b', 'l', 'i', 'c', '-', 'k', 'e', 'y' };
+	static const uint8_t get_info = CTAP2_CMD_GET_INFO;
+	static const uint8_t gc[] = { 0x00, 0x84, 0x00, 0x00, 0x08 };
+	struct fx *fx = *state;
+	uint8_t req[sizeof(mc_head) + 32 + sizeof(mc_tail)], buf[512], cmd;
+	uint32_t a, b, got;
+	int64_t now;
+	int i;
+
+	memcpy(req, mc_head, sizeof(mc_head));
+	memset(req + sizeof(mc_head), 0, 32);
+	memcpy(req + sizeof(mc_head) + 32, mc_tail, sizeof(mc_tail));
+	a = alloc_channel(fx, 0);
+	b = alloc_channel(fx, 0);
+	feed_msg(fx, a, CTAPHID_CBOR, req, sizeof(req), 0);
+	/* the worker now waits for the user */
+	for (i = 0; i < 200 && sim_card_status(fx->card) != SIM_CARD_UPNEEDED;
+	    i++)
+		ol_sleep_ms(5);
+	assert_int_equal(sim_card_status(fx->card), SIM_CARD_UPNEEDED);
+	for (now = 100; now <= 300; now += 100) {
+		sim_ctaphid_tick(fx->dev, now);
+		assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)),
+		    1);
+		assert_int_equal(got, a);
+		assert_int_equal(cmd, CTAPHID_KEEPALIVE);
+		assert_int_equal(buf[0], CTAPHID_STATUS_UPNEEDED);
+	}
+	feed_msg(fx, b, CTAPHID_OPENLOOP_APDU, gc, sizeof(gc), 310);
+	expect_error(fx, b, CTAPHID_ERR_CHANNEL_BUSY);
+	feed_msg(fx, b, CTAPHID_CBOR, &get_info, 1, 320);
+	expect_error(fx, b, CTAPHID_ERR_CHANNEL_BUSY);
+	feed_msg(fx, a, CTAPHID_CANCEL, NULL, 0, 330);
+	wait_worker(fx);
+	sim_ctaphid_tick(fx->dev, 340);
+	assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)), 1);
+	assert_int_equal(got, a);
+	assert_int_equal(cmd, CTAPHID_CBOR);
+	assert_int_equal(buf[0], CTAP2_ERR_KEEPALIVE_CANCEL);
+	/* the device is free again */
+	assert_true(fido_req(fx, b, CTAPHID_CBOR, &get_info, 1, buf,
+	    sizeof(buf), 400) > 1);
+	assert_int_equal(pending(fx), 0);
+}
+
+/* An APDU's injected fault stays with that APDU: the CTAP2 request after
+ * it is answered whole */
+static void
+fault_not_inherited_by_cbor(void **state)
+{
+	static const uint8_t gc[] = { 0x00, 0x84, 0x00, 0x00, 0x08 };
+	static const uint8_t get_info = CTAP2_CMD_GET_INFO;
+	char path[] = "/tmp/ol-fault.XXXXXX";
+	struct fx *fx;
+	uint8_t buf[512];
+	uint32_t cid;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	ol_log_set_mask(0);
+	assert_true((fd = mkstemp(path)) >= 0);
+	close(fd);
+	fx_fault_path = path;
+	fx = fx_new(0, 0, 0, FIRST_CID);
+	fx_fault_path = NULL;
+	assert_non_null(f = fopen(path, "w"));
+	fputs("mute:50\n", f);
+	fclose(f);
+	cid = alloc_channel(fx, 0);
+	/* the muted APDU: never answered */
+	feed_msg(fx, cid, CTAPHID_OPENLOOP_APDU, gc, sizeof(gc), 0);
+	wait_worker(fx);
+	sim_ctaphid_tick(fx->dev, 100);
+	while (pending(fx) > 0)
+		fx->rd++;  /* keepalives, if any */
+	assert_true(fido_req(fx, cid, CTAPHID_CBOR, &get_info, 1, buf,
+	    sizeof(buf), 200) > 1);
+	assert_int_equal(buf[0], CTAP2_OK);
+	assert_int_equal(pending(fx), 0);
+	(void)unlink(path);
+	*state = fx;
+}
+
+/* Without an authenticator (the fake card alone): no CBOR, no MSG */
+static void
+no_authenticator(void **state)
+{
+	static const uint8_t get_info = CTAP2_CMD_GET_INFO;
+	static const uint8_t nonce[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct fx *fx = *state;
+	uint8_t buf[64], cmd;
+	uint32_t cid, got;
+
+	feed_msg(fx, CTAPHID_CID_BROADCAST, CTAPHID_INIT, nonce, 8, 0);
+	assert_int_equal(next_msg(fx, &got, &cmd, buf, sizeof(buf)), 17);
+	assert_int_equal(buf[16], CTAPHID_CAP_WINK | CTAPHID_CAP_NMSG);
+	cid = be32(buf + 8);
+	feed_msg(fx, cid, CTAPHID_CBOR, &get_info, 1, 0);
+	expect_error(fx, cid, CTAPHID_ERR_INVALID_CMD);
+	feed_msg(fx, cid, CTAPHID_MSG, nonce, 8, 0);
+	expect_error(fx, cid, CTAPHID_ERR_INVALID_CMD);
 }
 
 static void
@@ -1682,6 +1851,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(cbor_get_info, setup_real,
 		    teardown),
 		cmocka_unit_test_setup_teardown(cbor_other_commands, setup_real,
+		    teardown),
+		cmocka_unit_test_setup_teardown(cbor_touch_wait_cancel,
+		    setup_never, teardown),
+		cmocka_unit_test_setup_teardown(no_authenticator, setup_fake,
+		    teardown),
+		cmocka_unit_test_teardown(fault_not_inherited_by_cbor,
 		    teardown),
 		cmocka_unit_test_setup_teardown(cbor_cancel_and_busy, setup_delay,
 		    teardown),

@@ -1,27 +1,264 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * openloop-sim's FIDO2 side: authenticatorGetInfo byte for byte (hand-
- * computed from RFC 8949), then again through a small bounded CBOR
- * reader that checks well-formedness, canonical key order and the
- * values libfido2 reads; CTAP2 dispatch and every buffer size.
+ * openloop-sim's FIDO authenticator in-process (sim_fido.c and the files
+ * of src/sim/fido/): GetInfo byte for byte, every CTAP2 command's
+ * parameter checks and status codes, the touch results, GetNextAssertion,
+ * ClientPIN's refusals, U2F framing and status words, credential IDs,
+ * and the state file (round trip, malformed files refused, nothing kept
+ * of a refused one).  The happy paths with signatures verified by an
+ * independent implementation are in test_fido_host.c (libfido2).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "cose.h"
+#include "cred_id.h"
+#include "cred_store.h"
+#include "ctap2.h"
+#include "fido_auth.h"
+#include "fido_cbor.h"
+#include "fido_crypto.h"
 #include "ol_err.h"
+#include "ol_log.h"
 #include "sim_fido.h"
 
-/* --- the expected encoding ---------------------------------------------- */
+/* --- the simulated user --------------------------------------------------- */
+
+struct user {
+	enum sim_touch_result res;
+	int calls;
+	int last_timeout;
+};
+
+static enum sim_touch_result
+user_wait(void *ctx)
+{
+	struct user *u = ctx;
+
+	u->calls++;
+	u->last_timeout = -1;
+	return u->res;
+}
+
+static enum sim_touch_result
+user_wait_for(void *ctx, int timeout_ms)
+{
+	struct user *u = ctx;
+
+	u->calls++;
+	u->last_timeout = timeout_ms;
+	return u->res;
+}
+
+struct fx {
+	struct user user;
+	sim_fido_t *fido;
+	char dir[64];
+	char path[96];
+};
+
+static sim_fido_t *
+fido_open(struct fx *fx, int with_file)
+{
+	struct sim_fido_config cfg;
+	sim_fido_t *f = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.touch.wait = user_wait;
+	cfg.touch.wait_for = user_wait_for;
+	cfg.touch.ctx = &fx->user;
+	cfg.state_path = with_file ? fx->path : NULL;
+	assert_int_equal(sim_fido_new(&cfg, &f), OL_OK);
+	return f;
+}
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	ol_log_set_mask(0);
+	assert_non_null(fx);
+	strcpy(fx->dir, "/tmp/ol-fido-unit.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/state.fido", fx->dir);
+	fx->user.res = SIM_TOUCH_APPROVED;
+	fx->fido = fido_open(fx, 1);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	char tmp[128];
+
+	sim_fido_free(&fx->fido);
+	assert_null(fx->fido);
+	(void)unlink(fx->path);
+	snprintf(tmp, sizeof(tmp), "%s", fx->dir);
+	(void)rmdir(tmp);
+	free(fx);
+	return 0;
+}
+
+/* --- requests ------------------------------------------------------------- */
+
+static uint8_t resp[2048];
+static size_t resp_len;
+
+/* cmd and params (consumed; NULL: none) -> status; the CBOR in resp+1 */
+static uint8_t
+ctap(struct fx *fx, uint8_t cmd, cbor_item_t *params)
+{
+	uint8_t req[2048];
+	size_t n = 0;
+
+	req[0] = cmd;
+	if (params != NULL) {
+		n = fc_encode(params, req + 1, sizeof(req) - 1);
+		assert_true(n > 0);
+		cbor_decref(&params);
+	}
+	assert_int_equal(sim_fido_cbor(fx->fido, req, 1 + n, resp,
+	    sizeof(resp), &resp_len), OL_OK);
+	assert_true(resp_len >= 1);
+	if (resp[0] != CTAP2_OK)
+		assert_int_equal(resp_len, 1);
+	return resp[0];
+}
+
+static cbor_item_t *
+resp_map(void)
+{
+	cbor_item_t *m = NULL;
+
+	assert_true(resp_len > 1);
+	assert_int_equal(fc_decode(resp + 1, resp_len - 1, &m), CTAP2_OK);
+	assert_true(cbor_isa_map(m));
+	return m;
+}
+
+static const uint8_t cdh[32] = { 0xcd, 0x01, 0x02 };
+
+static cbor_item_t *
+entity(const char *key, cbor_item_t *id, const char *name)
+{
+	cbor_item_t *m = cbor_new_definite_map(name != NULL ? 2 : 1);
+
+	(void)key;
+	assert_true(fc_put(m, fc_text("id"), id));
+	if (name != NULL)
+		assert_true(fc_put(m, fc_text("name"), fc_text(name)));
+	return m;
+}
+
+static cbor_item_t *
+alg_list(int alg)
+{
+	cbor_item_t *a = cbor_new_definite_array(1), *m;
+
+	m = cbor_new_definite_map(2);
+	assert_true(fc_put(m, fc_text("alg"), fc_int(alg)));
+	assert_true(fc_put(m, fc_text("type"), fc_text("public-key")));
+	assert_true(fc_push(a, m));
+	return a;
+}
+
+static cbor_item_t *
+options(const char *k1, int v1, const char *k2, int v2)
+{
+	cbor_item_t *m = cbor_new_definite_map(k2 != NULL ? 2 : 1);
+
+	assert_true(fc_put(m, fc_text(k1), cbor_build_bool(v1)));
+	if (k2 != NULL)
+		assert_true(fc_put(m, fc_text(k2), cbor_build_bool(v2)));
+	return m;
+}
+
+/* makeCredential parameters; the caller may add to the map (8 slots) */
+static cbor_item_t *
+mc_params(const char *rp, uint8_t user, int alg, int rk)
+{
+	cbor_item_t *m = cbor_new_definite_map(8);
+
+	assert_true(fc_put(m, fc_int(1), fc_bytes(cdh, sizeof(cdh))));
+	assert_true(fc_put(m, fc_int(2), entity("rp", fc_text(rp), "RP")));
+	assert_true(fc_put(m, fc_int(3), entity("user", fc_bytes(&user, 1),
+	    "bob")));
+	assert_true(fc_put(m, fc_int(4), alg_list(alg)));
+	if (rk)
+		assert_true(fc_put(m, fc_int(7), options("rk", 1, NULL, 0)));
+	return m;
+}
+
+static cbor_item_t *
+descriptor_list(const uint8_t *id, size_t len)
+{
+	cbor_item_t *a = cbor_new_definite_array(1), *d;
+
+	d = cbor_new_definite_map(2);
+	assert_true(fc_put(d, fc_text("id"), fc_bytes(id, len)));
+	assert_true(fc_put(d, fc_text("type"), fc_text("public-key")));
+	assert_true(fc_push(a, d));
+	return a;
+}
+
+static cbor_item_t *
+ga_params(const char *rp, const uint8_t *allow_id, size_t allow_len)
+{
+	cbor_item_t *m = cbor_new_definite_map(7);
+
+	assert_true(fc_put(m, fc_int(1), fc_text(rp)));
+	assert_true(fc_put(m, fc_int(2), fc_bytes(cdh, sizeof(cdh))));
+	if (allow_id != NULL)
+		assert_true(fc_put(m, fc_int(3), descriptor_list(allow_id,
+		    allow_len)));
+	return m;
+}
+
+/* makes a credential and returns its ID (62 bytes) */
+static void
+make(struct fx *fx, const char *rp, uint8_t user, int alg, int rk,
+    uint8_t id[FIDO_CRED_ID_LEN])
+{
+	cbor_item_t *m;
+	const uint8_t *ad;
+	size_t n;
+
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL,
+	    mc_params(rp, user, alg, rk)), CTAP2_OK);
+	m = resp_map();
+	assert_true(fc_text_is(fc_map_get_int(m, 1), "packed"));
+	assert_true(fc_get_bytes(fc_map_get_int(m, 2), &ad, &n));
+	/* rpIdHash, flags UP|AT, counter, aaguid, L, ID, key */
+	assert_true(n > 37 + 16 + 2 + FIDO_CRED_ID_LEN);
+	assert_int_equal(ad[32], 0x41);
+	assert_memory_equal(ad + 37, FIDO_AAGUID, 16);
+	assert_int_equal(ad[53], 0);
+	assert_int_equal(ad[54], FIDO_CRED_ID_LEN);
+	memcpy(id, ad + 55, FIDO_CRED_ID_LEN);
+	cbor_decref(&m);
+}
+
+/* --- GetInfo -------------------------------------------------------------- */
 
 static const uint8_t expected_info[] = {
 	0xa7,                                     /* map(7) */
-	0x01, 0x81, 0x68, 'F', 'I', 'D', 'O', '_', '2', '_', '0',
-	0x02, 0x80,                               /* extensions [] */
+	0x01, 0x82,                               /* versions */
+	0x66, 'U', '2', 'F', '_', 'V', '2',
+	0x68, 'F', 'I', 'D', 'O', '_', '2', '_', '0',
 	0x03, 0x50,                               /* aaguid bytes(16) */
 	'O', 'L', 'S', 'I', 'M', '-', 'F', 'I', 'D', 'O', '2', '-',
 	'0', '0', '0', '1',
@@ -31,6 +268,7 @@ static const uint8_t expected_info[] = {
 	0x64, 'p', 'l', 'a', 't', 0xf4,
 	0x69, 'c', 'l', 'i', 'e', 'n', 't', 'P', 'i', 'n', 0xf4,
 	0x05, 0x19, 0x04, 0xb0,                   /* maxMsgSize 1200 */
+	0x06, 0x81, 0x01,                         /* pinProtocols [1] */
 	0x09, 0x81, 0x63, 'u', 's', 'b',          /* transports */
 	0x0a, 0x82,                               /* algorithms */
 	0xa2, 0x63, 'a', 'l', 'g', 0x26,          /* -7 */
@@ -41,357 +279,638 @@ static const uint8_t expected_info[] = {
 	0x6a, 'p', 'u', 'b', 'l', 'i', 'c', '-', 'k', 'e', 'y',
 };
 
-/* --- a bounded CBOR reader (definite lengths, no tags, no floats) ------- */
-
-struct rd {
-	const uint8_t *p;
-	size_t len;
-	size_t off;
-};
-
-/* Reads one head: major type and argument.  0, or -1 past the end or on
- * anything this subset does not allow (indefinite lengths, reserved
- * values, a non-shortest argument). */
-static int
-rd_head(struct rd *r, unsigned *major, uint64_t *arg)
+static void
+get_info_bytes(void **state)
 {
-	uint8_t ib, ai;
-	size_t n, i;
+	struct fx *fx = *state;
+	static const uint8_t with_param[] = { CTAP2_CMD_GET_INFO, 0xa0 };
 
-	if (r->off >= r->len)
-		return -1;
-	ib = r->p[r->off++];
-	*major = ib >> 5;
-	ai = ib & 0x1f;
-	if (ai < 24) {
-		*arg = ai;
-		return 0;
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_INFO, NULL), CTAP2_OK);
+	assert_int_equal(resp_len, 1 + sizeof(expected_info));
+	assert_memory_equal(resp + 1, expected_info, sizeof(expected_info));
+	assert_int_equal(sim_fido_cbor(fx->fido, with_param,
+	    sizeof(with_param), resp, sizeof(resp), &resp_len), OL_OK);
+	assert_int_equal(resp_len, 1);
+	assert_int_equal(resp[0], CTAP1_ERR_INVALID_LENGTH);
+	/* too small a buffer: CTAP1_ERR_OTHER, never a cut response */
+	assert_int_equal(sim_fido_cbor(fx->fido, with_param, 1, resp, 50,
+	    &resp_len), OL_OK);
+	assert_int_equal(resp_len, 1);
+	assert_int_equal(resp[0], CTAP1_ERR_OTHER);
+	assert_int_equal(sim_fido_cbor(fx->fido, with_param, 0, resp,
+	    sizeof(resp), &resp_len), OL_ERR_ARG);
+}
+
+/* --- makeCredential ------------------------------------------------------- */
+
+static void
+make_cred_errors(void **state)
+{
+	struct fx *fx = *state;
+	static const uint8_t not_map[] = { CTAP2_CMD_MAKE_CREDENTIAL, 0x80 };
+	static const uint8_t bad_cbor[] = { CTAP2_CMD_MAKE_CREDENTIAL, 0xa1,
+	    0x01 };
+	cbor_item_t *m;
+	uint8_t big[65];
+
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, NULL),
+	    CTAP2_ERR_MISSING_PARAMETER);
+	assert_int_equal(sim_fido_cbor(fx->fido, not_map, sizeof(not_map),
+	    resp, sizeof(resp), &resp_len), OL_OK);
+	assert_int_equal(resp[0], CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+	assert_int_equal(sim_fido_cbor(fx->fido, bad_cbor, sizeof(bad_cbor),
+	    resp, sizeof(resp), &resp_len), OL_OK);
+	assert_int_equal(resp[0], CTAP2_ERR_INVALID_CBOR);
+
+	/* clientDataHash missing, of the wrong type or length */
+	m = cbor_new_definite_map(1);
+	assert_true(fc_put(m, fc_int(2), entity("rp", fc_text("x"), NULL)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP2_ERR_MISSING_PARAMETER);
+	m = cbor_new_definite_map(1);
+	assert_true(fc_put(m, fc_int(1), fc_text("hash")));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+	m = cbor_new_definite_map(1);
+	assert_true(fc_put(m, fc_int(1), fc_bytes(cdh, 31)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP1_ERR_INVALID_LENGTH);
+
+	/* no supported algorithm (RS256 -257) */
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL,
+	    mc_params("a.example", 1, -257, 0)),
+	    CTAP2_ERR_UNSUPPORTED_ALGORITHM);
+	/* a user handle over 64 bytes */
+	m = cbor_new_definite_map(4);
+	memset(big, 1, sizeof(big));
+	assert_true(fc_put(m, fc_int(1), fc_bytes(cdh, sizeof(cdh))));
+	assert_true(fc_put(m, fc_int(2), entity("rp", fc_text("a"), NULL)));
+	assert_true(fc_put(m, fc_int(3), entity("user", fc_bytes(big,
+	    sizeof(big)), NULL)));
+	assert_true(fc_put(m, fc_int(4), alg_list(COSE_ES256)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP1_ERR_INVALID_LENGTH);
+	/* the rp id must be text */
+	m = cbor_new_definite_map(4);
+	assert_true(fc_put(m, fc_int(1), fc_bytes(cdh, sizeof(cdh))));
+	assert_true(fc_put(m, fc_int(2), entity("rp", fc_int(5), NULL)));
+	assert_true(fc_put(m, fc_int(3), entity("user", fc_bytes(big, 1),
+	    NULL)));
+	assert_true(fc_put(m, fc_int(4), alg_list(COSE_ES256)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+
+	/* uv: no built-in verification; up false: invalid */
+	m = mc_params("a.example", 1, COSE_ES256, 0);
+	assert_true(fc_put(m, fc_int(7), options("uv", 1, NULL, 0)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP2_ERR_UNSUPPORTED_OPTION);
+	m = mc_params("a.example", 1, COSE_ES256, 0);
+	assert_true(fc_put(m, fc_int(7), options("up", 0, NULL, 0)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP2_ERR_INVALID_OPTION);
+	/* an option that is not a boolean */
+	m = mc_params("a.example", 1, COSE_ES256, 0);
+	{
+		cbor_item_t *o = cbor_new_definite_map(1);
+
+		assert_true(fc_put(o, fc_text("rk"), fc_int(1)));
+		assert_true(fc_put(m, fc_int(7), o));
 	}
-	if (ai > 27)
-		return -1;
-	n = (size_t)1 << (ai - 24);
-	if (n > r->len - r->off)
-		return -1;
-	*arg = 0;
-	for (i = 0; i < n; i++)
-		*arg = *arg << 8 | r->p[r->off++];
-	/* shortest form, as canonical CBOR requires */
-	if ((n == 1 && *arg < 24) || (n == 2 && *arg <= 0xff) ||
-	    (n == 4 && *arg <= 0xffff) || (n == 8 && *arg <= 0xffffffffu))
-		return -1;
-	return 0;
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+	/* a pinAuth without a PIN */
+	m = mc_params("a.example", 1, COSE_ES256, 0);
+	assert_true(fc_put(m, fc_int(8), fc_bytes(big, 16)));
+	assert_true(fc_put(m, fc_int(9), fc_int(1)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP2_ERR_PIN_NOT_SET);
+	/* the empty pinAuth probe: a touch, then "no PIN" */
+	fx->user.calls = 0;
+	m = mc_params("a.example", 1, COSE_ES256, 0);
+	assert_true(fc_put(m, fc_int(8), fc_bytes(big, 0)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP2_ERR_PIN_NOT_SET);
+	assert_int_equal(fx->user.calls, 1);
+	/* none of that asked the user otherwise */
 }
 
-/* A text or byte string: its bytes, bounded by the buffer. */
-static int
-rd_str(struct rd *r, unsigned want_major, const uint8_t **s, size_t *n)
+static void
+make_cred_touch(void **state)
 {
-	unsigned major;
-	uint64_t arg;
+	struct fx *fx = *state;
+	static const struct {
+		enum sim_touch_result res;
+		uint8_t status;
+	} t[] = {
+		{ SIM_TOUCH_DENIED, CTAP2_ERR_OPERATION_DENIED },
+		{ SIM_TOUCH_TIMEOUT, CTAP2_ERR_USER_ACTION_TIMEOUT },
+		{ SIM_TOUCH_CANCELLED, CTAP2_ERR_KEEPALIVE_CANCEL },
+	};
+	uint8_t id[FIDO_CRED_ID_LEN];
+	size_t i;
 
-	if (rd_head(r, &major, &arg) != 0 || major != want_major ||
-	    arg > r->len - r->off)
-		return -1;
-	*s = r->p + r->off;
-	*n = (size_t)arg;
-	r->off += (size_t)arg;
-	return 0;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		fx->user.res = t[i].res;
+		fx->user.calls = 0;
+		assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL,
+		    mc_params("t.example", 1, COSE_EDDSA, 1)), t[i].status);
+		assert_int_equal(fx->user.calls, 1);
+		assert_int_equal(fx->user.last_timeout, FIDO_UP_TIMEOUT_MS);
+	}
+	/* nothing was stored */
+	fx->user.res = SIM_TOUCH_APPROVED;
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("t.example", NULL, 0)), CTAP2_ERR_NO_CREDENTIALS);
+	/* excluded: after a touch; denied: denied */
+	make(fx, "t.example", 2, COSE_ES256, 0, id);
+	{
+		cbor_item_t *m = mc_params("t.example", 3, COSE_ES256, 0);
+
+		assert_true(fc_put(m, fc_int(5), descriptor_list(id,
+		    sizeof(id))));
+		fx->user.calls = 0;
+		assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+		    CTAP2_ERR_CREDENTIAL_EXCLUDED);
+		assert_int_equal(fx->user.calls, 1);
+		m = mc_params("t.example", 3, COSE_ES256, 0);
+		assert_true(fc_put(m, fc_int(5), descriptor_list(id,
+		    sizeof(id))));
+		fx->user.res = SIM_TOUCH_DENIED;
+		assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+		    CTAP2_ERR_OPERATION_DENIED);
+		/* another RP's exclude list does not know the ID */
+		fx->user.res = SIM_TOUCH_APPROVED;
+		m = mc_params("u.example", 3, COSE_ES256, 0);
+		assert_true(fc_put(m, fc_int(5), descriptor_list(id,
+		    sizeof(id))));
+		assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+		    CTAP2_OK);
+	}
 }
 
-static int
-rd_text_eq(struct rd *r, const char *want)
+/* --- getAssertion, getNextAssertion -------------------------------------- */
+
+static void
+get_assert_paths(void **state)
 {
-	const uint8_t *s;
+	struct fx *fx = *state;
+	uint8_t id[3][FIDO_CRED_ID_LEN], bad[FIDO_CRED_ID_LEN];
+	const uint8_t *ad, *p;
+	cbor_item_t *m, *o;
+	int64_t v;
+	size_t n;
+	int i;
+
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_NEXT_ASSERTION, NULL),
+	    CTAP2_ERR_NOT_ALLOWED);
+	for (i = 0; i < 3; i++)
+		make(fx, "g.example", (uint8_t)(10 + i), i == 1 ? COSE_EDDSA :
+		    COSE_ES256, 1, id[i]);
+	/* three, newest first, numberOfCredentials in the first */
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("g.example", NULL, 0)), CTAP2_OK);
+	m = resp_map();
+	assert_true(fc_get_int(fc_map_get_int(m, 5), &v));
+	assert_int_equal(v, 3);
+	assert_true(fc_get_bytes(fc_map_get_text(fc_map_get_int(m, 1), "id"),
+	    &p, &n));
+	assert_memory_equal(p, id[2], FIDO_CRED_ID_LEN);
+	/* no UV: only the user handle */
+	o = fc_map_get_int(m, 4);
+	assert_int_equal(cbor_map_size(o), 1);
+	assert_true(fc_get_bytes(fc_map_get_text(o, "id"), &p, &n));
+	assert_int_equal(p[0], 12);
+	cbor_decref(&m);
+	for (i = 1; i >= 0; i--) {
+		assert_int_equal(ctap(fx, CTAP2_CMD_GET_NEXT_ASSERTION, NULL),
+		    CTAP2_OK);
+		m = resp_map();
+		assert_null(fc_map_get_int(m, 5));
+		assert_true(fc_get_bytes(fc_map_get_text(fc_map_get_int(m, 1),
+		    "id"), &p, &n));
+		assert_memory_equal(p, id[i], FIDO_CRED_ID_LEN);
+		cbor_decref(&m);
+	}
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_NEXT_ASSERTION, NULL),
+	    CTAP2_ERR_NOT_ALLOWED);
+	/* another command in between ends the series */
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("g.example", NULL, 0)), CTAP2_OK);
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_INFO, NULL), CTAP2_OK);
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_NEXT_ASSERTION, NULL),
+	    CTAP2_ERR_NOT_ALLOWED);
+
+	/* up false: no touch, no UP flag; counters per credential */
+	fx->user.calls = 0;
+	m = ga_params("g.example", id[0], sizeof(id[0]));
+	assert_true(fc_put(m, fc_int(5), options("up", 0, NULL, 0)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION, m), CTAP2_OK);
+	assert_int_equal(fx->user.calls, 0);
+	m = resp_map();
+	assert_true(fc_get_bytes(fc_map_get_int(m, 2), &ad, &n));
+	assert_int_equal(n, 37);
+	assert_int_equal(ad[32], 0x00);
+	/* id[0]: once in the series of three, once now */
+	assert_int_equal(ad[36], 2);
+	cbor_decref(&m);
+
+	/* rk and uv options refused; a tampered ID is not ours */
+	m = ga_params("g.example", NULL, 0);
+	assert_true(fc_put(m, fc_int(5), options("rk", 1, NULL, 0)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION, m),
+	    CTAP2_ERR_UNSUPPORTED_OPTION);
+	m = ga_params("g.example", NULL, 0);
+	assert_true(fc_put(m, fc_int(5), options("uv", 1, NULL, 0)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION, m),
+	    CTAP2_ERR_UNSUPPORTED_OPTION);
+	memcpy(bad, id[0], sizeof(bad));
+	bad[40] ^= 1;
+	fx->user.calls = 0;
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("g.example", bad, sizeof(bad))),
+	    CTAP2_ERR_NO_CREDENTIALS);
+	/* the user is asked even then (no silent probing) */
+	assert_int_equal(fx->user.calls, 1);
+	/* missing rpId, a descriptor without "id" */
+	m = cbor_new_definite_map(1);
+	assert_true(fc_put(m, fc_int(2), fc_bytes(cdh, sizeof(cdh))));
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION, m),
+	    CTAP2_ERR_MISSING_PARAMETER);
+	m = ga_params("g.example", NULL, 0);
+	{
+		cbor_item_t *a = cbor_new_definite_array(1);
+		cbor_item_t *d = cbor_new_definite_map(1);
+
+		assert_true(fc_put(d, fc_text("type"), fc_text("public-key")));
+		assert_true(fc_push(a, d));
+		assert_true(fc_put(m, fc_int(3), a));
+	}
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION, m),
+	    CTAP2_ERR_MISSING_PARAMETER);
+	/* a denied touch */
+	fx->user.res = SIM_TOUCH_DENIED;
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("g.example", NULL, 0)), CTAP2_ERR_OPERATION_DENIED);
+}
+
+/* --- ClientPIN, reset ----------------------------------------------------- */
+
+static cbor_item_t *
+pin_params(int proto, int sub)
+{
+	cbor_item_t *m = cbor_new_definite_map(6);
+
+	assert_true(fc_put(m, fc_int(1), fc_int(proto)));
+	if (sub >= 0)
+		assert_true(fc_put(m, fc_int(2), fc_int(sub)));
+	return m;
+}
+
+static void
+client_pin_refusals(void **state)
+{
+	struct fx *fx = *state;
+	cbor_item_t *m, *k;
+	uint8_t x[32], y[32], junk[64];
+	int64_t v;
+
+	assert_int_equal(ctap(fx, CTAP2_CMD_CLIENT_PIN, NULL),
+	    CTAP2_ERR_MISSING_PARAMETER);
+	assert_int_equal(ctap(fx, CTAP2_CMD_CLIENT_PIN, pin_params(1, -1)),
+	    CTAP2_ERR_MISSING_PARAMETER);
+	assert_int_equal(ctap(fx, CTAP2_CMD_CLIENT_PIN, pin_params(2, 1)),
+	    CTAP1_ERR_INVALID_PARAMETER);
+	assert_int_equal(ctap(fx, CTAP2_CMD_CLIENT_PIN, pin_params(1, 9)),
+	    CTAP1_ERR_INVALID_PARAMETER);
+	/* getRetries */
+	assert_int_equal(ctap(fx, CTAP2_CMD_CLIENT_PIN, pin_params(1, 1)),
+	    CTAP2_OK);
+	m = resp_map();
+	assert_true(fc_get_int(fc_map_get_int(m, 3), &v));
+	assert_int_equal(v, 8);
+	cbor_decref(&m);
+	/* getKeyAgreement: an EC2 P-256 key for ECDH-ES+HKDF-256 */
+	assert_int_equal(ctap(fx, CTAP2_CMD_CLIENT_PIN, pin_params(1, 2)),
+	    CTAP2_OK);
+	m = resp_map();
+	k = fc_map_get_int(m, 1);
+	assert_int_equal(cose_decode_ecdh(k, x, y), CTAP2_OK);
+	assert_true(fc_get_int(fc_map_get_int(k, 3), &v));
+	assert_int_equal(v, COSE_ECDH_ES_HKDF_256);
+	/* our own point is on the curve: a platform key like it decodes,
+	 * one with a short coordinate does not */
+	assert_true(fc_get_int(fc_map_get_int(k, 1), &v));
+	assert_int_equal(v, 2);
+	cbor_decref(&m);
+	/* setPIN with parameters missing; change and token without PIN */
+	assert_int_equal(ctap(fx, CTAP2_CMD_CLIENT_PIN, pin_params(1, 3)),
+	    CTAP2_ERR_MISSING_PARAMETER);
+	memset(junk, 0, sizeof(junk));
+	m = pin_params(1, 4);
+	assert_true(fc_put(m, fc_int(3), cose_encode(COSE_ES256,
+	    COSE_ECDH_ES_HKDF_256, junk, 64)));
+	assert_true(fc_put(m, fc_int(4), fc_bytes(junk, 16)));
+	assert_true(fc_put(m, fc_int(5), fc_bytes(junk, 64)));
+	assert_true(fc_put(m, fc_int(6), fc_bytes(junk, 16)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_CLIENT_PIN, m),
+	    CTAP2_ERR_PIN_NOT_SET);
+	m = pin_params(1, 5);
+	assert_true(fc_put(m, fc_int(3), cose_encode(COSE_ES256,
+	    COSE_ECDH_ES_HKDF_256, junk, 64)));
+	assert_true(fc_put(m, fc_int(6), fc_bytes(junk, 16)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_CLIENT_PIN, m),
+	    CTAP2_ERR_PIN_NOT_SET);
+	/* setPIN with a point that is not on the curve */
+	m = pin_params(1, 3);
+	assert_true(fc_put(m, fc_int(3), cose_encode(COSE_ES256,
+	    COSE_ECDH_ES_HKDF_256, junk, 64)));
+	assert_true(fc_put(m, fc_int(4), fc_bytes(junk, 16)));
+	assert_true(fc_put(m, fc_int(5), fc_bytes(junk, 64)));
+	assert_int_equal(ctap(fx, CTAP2_CMD_CLIENT_PIN, m),
+	    CTAP1_ERR_INVALID_PARAMETER);
+}
+
+static void
+reset_needs_touch(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t id[FIDO_CRED_ID_LEN];
+
+	make(fx, "r.example", 1, COSE_ES256, 1, id);
+	fx->user.res = SIM_TOUCH_DENIED;
+	assert_int_equal(ctap(fx, CTAP2_CMD_RESET, NULL),
+	    CTAP2_ERR_OPERATION_DENIED);
+	fx->user.res = SIM_TOUCH_APPROVED;
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("r.example", NULL, 0)), CTAP2_OK);
+	assert_int_equal(ctap(fx, CTAP2_CMD_RESET, NULL), CTAP2_OK);
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("r.example", NULL, 0)), CTAP2_ERR_NO_CREDENTIALS);
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("r.example", id, sizeof(id))), CTAP2_ERR_NO_CREDENTIALS);
+}
+
+/* --- U2F ------------------------------------------------------------------ */
+
+static uint16_t
+u2f(struct fx *fx, const uint8_t *apdu, size_t len)
+{
+	assert_int_equal(sim_fido_msg(fx->fido, apdu, len, resp, sizeof(resp),
+	    &resp_len), OL_OK);
+	assert_true(resp_len >= 2);
+	return (uint16_t)(resp[resp_len - 2] << 8 | resp[resp_len - 1]);
+}
+
+static void
+u2f_messages(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t apdu[7 + 65 + 255 + 2], kh[FIDO_CRED_ID_LEN], app[32];
+	uint8_t ed[FIDO_CRED_ID_LEN];
+	static const uint8_t version[] = { 0x00, 0x03, 0x00, 0x00 };
+	static const uint8_t version_data[] = { 0x00, 0x03, 0x00, 0x00, 0x01,
+	    0x00 };
+	static const uint8_t cla[] = { 0x80, 0x03, 0x00, 0x00 };
+	static const uint8_t ins[] = { 0x00, 0x05, 0x00, 0x00 };
 	size_t n;
 
-	return rd_str(r, 3, &s, &n) == 0 && n == strlen(want) &&
-	    memcmp(s, want, n) == 0 ? 0 : -1;
+	assert_int_equal(u2f(fx, version, sizeof(version)), 0x9000);
+	assert_int_equal(resp_len, 8);
+	assert_memory_equal(resp, "U2F_V2", 6);
+	assert_int_equal(u2f(fx, version_data, sizeof(version_data)), 0x6700);
+	assert_int_equal(u2f(fx, cla, sizeof(cla)), 0x6e00);
+	assert_int_equal(u2f(fx, ins, sizeof(ins)), 0x6d00);
+	assert_int_equal(u2f(fx, version, 3), 0x6700);
+
+	/* REGISTER: extended APDU, 64 bytes of data */
+	memset(apdu, 0, sizeof(apdu));
+	apdu[1] = 0x01;
+	apdu[6] = 64;
+	memset(apdu + 7, 0x11, 32);      /* challenge */
+	fcr_sha256((const uint8_t *)"u.example", 9, app);
+	memcpy(apdu + 7 + 32, app, 32);
+	assert_int_equal(u2f(fx, apdu, 7 + 64 + 2), 0x9000);
+	assert_int_equal(resp[0], 0x05);
+	assert_int_equal(resp[1], 0x04);
+	assert_int_equal(resp[66], FIDO_CRED_ID_LEN);
+	memcpy(kh, resp + 67, sizeof(kh));
+	/* the certificate: a DER SEQUENCE */
+	assert_int_equal(resp[67 + sizeof(kh)], 0x30);
+	/* wrong length */
+	apdu[6] = 63;
+	assert_int_equal(u2f(fx, apdu, 7 + 63), 0x6700);
+	/* denied: 6985 */
+	fx->user.res = SIM_TOUCH_DENIED;
+	apdu[6] = 64;
+	assert_int_equal(u2f(fx, apdu, 7 + 64), 0x6985);
+	assert_int_equal(resp_len, 2);
+	fx->user.res = SIM_TOUCH_APPROVED;
+
+	/* AUTHENTICATE: challenge, application, L, key handle */
+	apdu[1] = 0x02;
+	apdu[6] = (uint8_t)(65 + sizeof(kh));
+	memcpy(apdu + 7 + 32, app, 32);
+	apdu[7 + 64] = (uint8_t)sizeof(kh);
+	memcpy(apdu + 7 + 65, kh, sizeof(kh));
+	n = 7 + 65 + sizeof(kh);
+	apdu[2] = 0x07;   /* check-only: "mine" */
+	fx->user.calls = 0;
+	assert_int_equal(u2f(fx, apdu, n), 0x6985);
+	assert_int_equal(fx->user.calls, 0);
+	apdu[2] = 0x03;   /* enforce */
+	assert_int_equal(u2f(fx, apdu, n), 0x9000);
+	assert_int_equal(fx->user.calls, 1);
+	assert_int_equal(resp[0], 0x01);
+	assert_int_equal(resp[4], 1);       /* counter 1 */
+	apdu[2] = 0x08;   /* don't enforce: no touch, no UP */
+	assert_int_equal(u2f(fx, apdu, n), 0x9000);
+	assert_int_equal(fx->user.calls, 1);
+	assert_int_equal(resp[0], 0x00);
+	assert_int_equal(resp[4], 2);
+	fx->user.res = SIM_TOUCH_TIMEOUT;
+	apdu[2] = 0x03;
+	assert_int_equal(u2f(fx, apdu, n), 0x6985);
+	fx->user.res = SIM_TOUCH_APPROVED;
+	apdu[2] = 0x01;   /* unknown control byte */
+	assert_int_equal(u2f(fx, apdu, n), 0x6a86);
+	/* another application: not ours */
+	apdu[2] = 0x07;
+	apdu[7 + 32] ^= 1;
+	assert_int_equal(u2f(fx, apdu, n), 0x6a80);
+	apdu[7 + 32] ^= 1;
+	/* L that disagrees with the length */
+	apdu[7 + 64] = (uint8_t)(sizeof(kh) + 1);
+	assert_int_equal(u2f(fx, apdu, n), 0x6700);
+	apdu[7 + 64] = (uint8_t)sizeof(kh);
+	/* an EdDSA CTAP2 credential cannot sign U2F */
+	make(fx, "u.example", 1, COSE_EDDSA, 0, ed);
+	memcpy(apdu + 7 + 65, ed, sizeof(ed));
+	assert_int_equal(u2f(fx, apdu, n), 0x6a80);
+	/* the U2F key handle in CTAP2 */
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("u.example", kh, sizeof(kh))), CTAP2_OK);
 }
 
-/* Any well-formed item, depth-bounded; used to walk the whole map. */
-static int
-rd_skip(struct rd *r, int depth)
-{
-	unsigned major;
-	uint64_t arg, i;
+/* --- credential IDs and the state file ------------------------------------ */
 
-	if (depth > 8 || rd_head(r, &major, &arg) != 0)
-		return -1;
-	switch (major) {
-	case 0:
-	case 1:
-		return 0;
-	case 2:
-	case 3:
-		if (arg > r->len - r->off)
-			return -1;
-		r->off += (size_t)arg;
-		return 0;
-	case 4:
-		for (i = 0; i < arg; i++)
-			if (rd_skip(r, depth + 1) != 0)
-				return -1;
-		return 0;
-	case 5:
-		for (i = 0; i < 2 * arg; i++)
-			if (rd_skip(r, depth + 1) != 0)
-				return -1;
-		return 0;
-	case 7:
-		/* only false, true */
-		return arg == 20 || arg == 21 ? 0 : -1;
-	default:
-		return -1;
+static void
+cred_ids(void **state)
+{
+	uint8_t secret[32], other[32], rp[32], rp2[32], priv[32], out[32];
+	uint8_t id[FIDO_CRED_ID_LEN], bad[FIDO_CRED_ID_LEN];
+	size_t i;
+	int alg;
+
+	(void)state;
+	memset(secret, 0x5e, sizeof(secret));
+	memset(other, 0x5f, sizeof(other));
+	memset(rp, 1, sizeof(rp));
+	memset(rp2, 2, sizeof(rp2));
+	assert_int_equal(fcr_keygen(COSE_ES256, priv), OL_OK);
+	assert_int_equal(cred_id_wrap(secret, COSE_ES256, priv, rp, id),
+	    OL_OK);
+	assert_int_equal(cred_id_unwrap(secret, id, sizeof(id), rp, &alg,
+	    out), OL_OK);
+	assert_int_equal(alg, COSE_ES256);
+	assert_memory_equal(out, priv, 32);
+	assert_int_equal(cred_id_unwrap(secret, id, sizeof(id), rp2, &alg,
+	    out), OL_ERR_PROTOCOL);
+	assert_int_equal(cred_id_unwrap(other, id, sizeof(id), rp, &alg,
+	    out), OL_ERR_PROTOCOL);
+	assert_int_equal(cred_id_unwrap(secret, id, sizeof(id) - 1, rp, &alg,
+	    out), OL_ERR_PROTOCOL);
+	/* every single bit matters, the algorithm byte too */
+	for (i = 0; i < sizeof(id) * 8; i++) {
+		memcpy(bad, id, sizeof(bad));
+		bad[i / 8] ^= (uint8_t)(1u << (i % 8));
+		assert_int_equal(cred_id_unwrap(secret, bad, sizeof(bad), rp,
+		    &alg, out), OL_ERR_PROTOCOL);
 	}
-}
-
-/* CTAP2 canonical order of two encoded keys: shorter first, then bytes */
-static int
-key_less(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	if (alen != blen)
-		return alen < blen;
-	return memcmp(a, b, alen) < 0;
-}
-
-/* A map whose keys are in canonical order; returns its size. */
-static int
-rd_map_canonical(struct rd *r, uint64_t *count)
-{
-	struct rd copy;
-	unsigned major;
-	uint64_t i;
-	size_t kstart, klen, pstart = 0, plen = 0;
-
-	if (rd_head(r, &major, count) != 0 || major != 5)
-		return -1;
-	copy = *r;
-	for (i = 0; i < *count; i++) {
-		kstart = copy.off;
-		if (rd_skip(&copy, 1) != 0)
-			return -1;
-		klen = copy.off - kstart;
-		if (i > 0 && !key_less(copy.p + pstart, plen, copy.p + kstart,
-		    klen))
-			return -1;
-		pstart = kstart;
-		plen = klen;
-		if (rd_skip(&copy, 1) != 0)
-			return -1;
-	}
-	return 0;
+	assert_int_equal(cred_id_wrap(secret, -257, priv, rp, id), OL_ERR_ARG);
 }
 
 static void
-expect_uint(struct rd *r, uint64_t want)
+state_file(void **state)
 {
-	unsigned major;
-	uint64_t arg;
-
-	assert_int_equal(rd_head(r, &major, &arg), 0);
-	assert_int_equal(major, 0);
-	assert_int_equal(arg, want);
-}
-
-static void
-expect_head(struct rd *r, unsigned want_major, uint64_t want_arg)
-{
-	unsigned major;
-	uint64_t arg;
-
-	assert_int_equal(rd_head(r, &major, &arg), 0);
-	assert_int_equal(major, want_major);
-	assert_int_equal(arg, want_arg);
-}
-
-static void
-expect_option(struct rd *r, const char *name, int value)
-{
-	assert_int_equal(rd_text_eq(r, name), 0);
-	assert_true(r->off < r->len);
-	assert_int_equal(r->p[r->off], value ? 0xf5 : 0xf4);
-	r->off++;
-}
-
-static void
-expect_alg(struct rd *r, uint64_t nint_arg)
-{
-	uint64_t n;
-
-	assert_int_equal(rd_map_canonical(r, &n), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(rd_text_eq(r, "alg"), 0);
-	expect_head(r, 1, nint_arg);            /* -1 - arg */
-	assert_int_equal(rd_text_eq(r, "type"), 0);
-	assert_int_equal(rd_text_eq(r, "public-key"), 0);
-}
-
-/* --- tests --------------------------------------------------------------- */
-
-static void
-get_info_exact_bytes(void **state)
-{
-	uint8_t buf[SIM_FIDO_RESP_MAX];
-	size_t len = 99;
-
-	(void)state;
-	assert_int_equal(sim_fido_get_info(buf, sizeof(buf), &len), OL_OK);
-	assert_int_equal(len, sizeof(expected_info));
-	assert_memory_equal(buf, expected_info, sizeof(expected_info));
-}
-
-static void
-get_info_decodes(void **state)
-{
-	uint8_t buf[SIM_FIDO_RESP_MAX];
-	const uint8_t *s;
-	struct rd r;
-	uint64_t n;
-	size_t len;
-
-	(void)state;
-	assert_int_equal(sim_fido_get_info(buf, sizeof(buf), &len), OL_OK);
-	/* one well-formed item that is the whole buffer */
-	r.p = buf;
-	r.len = len;
-	r.off = 0;
-	assert_int_equal(rd_skip(&r, 0), 0);
-	assert_int_equal(r.off, len);
-
-	r.off = 0;
-	assert_int_equal(rd_map_canonical(&r, &n), 0);
-	assert_int_equal(n, 7);
-	expect_uint(&r, 0x01);                  /* versions */
-	expect_head(&r, 4, 1);
-	assert_int_equal(rd_text_eq(&r, "FIDO_2_0"), 0);
-	expect_uint(&r, 0x02);                  /* extensions */
-	expect_head(&r, 4, 0);
-	expect_uint(&r, 0x03);                  /* aaguid */
-	assert_int_equal(rd_str(&r, 2, &s, &len), 0);
-	assert_int_equal(len, SIM_FIDO_AAGUID_LEN);
-	assert_memory_equal(s, "OLSIM-FIDO2-0001", SIM_FIDO_AAGUID_LEN);
-	assert_memory_equal(s, sim_fido_aaguid, SIM_FIDO_AAGUID_LEN);
-	expect_uint(&r, 0x04);                  /* options */
-	assert_int_equal(rd_map_canonical(&r, &n), 0);
-	assert_int_equal(n, 4);
-	expect_option(&r, "rk", 1);
-	expect_option(&r, "up", 1);
-	expect_option(&r, "plat", 0);
-	expect_option(&r, "clientPin", 0);
-	expect_uint(&r, 0x05);                  /* maxMsgSize */
-	expect_uint(&r, 1200);
-	expect_uint(&r, 0x09);                  /* transports */
-	expect_head(&r, 4, 1);
-	assert_int_equal(rd_text_eq(&r, "usb"), 0);
-	expect_uint(&r, 0x0a);                  /* algorithms */
-	expect_head(&r, 4, 2);
-	expect_alg(&r, 6);                      /* ES256, -7 */
-	expect_alg(&r, 7);                      /* EdDSA, -8 */
-	assert_int_equal(r.off, r.len);
-}
-
-static void
-reader_refuses_bad_cbor(void **state)
-{
-	static const uint8_t truncated[] = { 0x82, 0x01 };
-	static const uint8_t long_str[] = { 0x65, 'a', 'b' };
-	static const uint8_t not_shortest[] = { 0x18, 0x05 };
-	static const uint8_t indefinite[] = { 0x9f, 0xff };
-	static const uint8_t unsorted[] = { 0xa2, 0x02, 0x00, 0x01, 0x00 };
-	struct rd r;
-	uint64_t n;
-
-	(void)state;
-#define RD(b) (r.p = (b), r.len = sizeof(b), r.off = 0)
-	RD(truncated);
-	assert_int_equal(rd_skip(&r, 0), -1);
-	RD(long_str);
-	assert_int_equal(rd_skip(&r, 0), -1);
-	RD(not_shortest);
-	assert_int_equal(rd_skip(&r, 0), -1);
-	RD(indefinite);
-	assert_int_equal(rd_skip(&r, 0), -1);
-	RD(unsorted);
-	assert_int_equal(rd_map_canonical(&r, &n), -1);
-#undef RD
-}
-
-static void
-get_info_every_short_buffer(void **state)
-{
-	uint8_t buf[SIM_FIDO_RESP_MAX];
-	size_t cap, len;
-
-	(void)state;
-	for (cap = 0; cap < sizeof(expected_info); cap++) {
-		len = 99;
-		memset(buf, 0xee, sizeof(buf));
-		assert_int_equal(sim_fido_get_info(buf, cap, &len),
-		    OL_ERR_TOO_LONG);
-		assert_int_equal(len, 0);
-		/* nothing written past cap */
-		assert_int_equal(buf[cap], 0xee);
-	}
-	assert_int_equal(sim_fido_get_info(buf, cap, &len), OL_OK);
-	assert_int_equal(len, cap);
-	assert_int_equal(sim_fido_get_info(NULL, 10, &len), OL_ERR_ARG);
-	assert_int_equal(sim_fido_get_info(buf, 10, NULL), OL_ERR_ARG);
-}
-
-static void
-request_dispatch(void **state)
-{
-	static const uint8_t get_info[] = { CTAP2_CMD_GET_INFO };
-	static const uint8_t get_info_param[] = { CTAP2_CMD_GET_INFO, 0xa0 };
-	static const uint8_t others[] = { 0x00, CTAP2_CMD_MAKE_CREDENTIAL,
-	    CTAP2_CMD_GET_ASSERTION, 0x03, 0x05, CTAP2_CMD_CLIENT_PIN,
-	    CTAP2_CMD_RESET, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x40, 0x41,
-	    0xbf, 0xff };
-	uint8_t resp[SIM_FIDO_RESP_MAX];
+	struct fx *fx = *state;
+	struct fido_state st, st2;
+	uint8_t id[FIDO_CRED_ID_LEN], *buf = NULL;
+	struct stat sb;
 	size_t len, i;
+	FILE *f;
+
+	/* a fresh device wrote its file at once, mode 0600 */
+	assert_int_equal(stat(fx->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	make(fx, "s.example", 1, COSE_EDDSA, 1, id);
+	/* a power cycle: the credential is still there */
+	sim_fido_free(&fx->fido);
+	fx->fido = fido_open(fx, 1);
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("s.example", NULL, 0)), CTAP2_OK);
+
+	/* encode/decode round trip; every truncation refused */
+	assert_int_equal(cred_store_load(fx->path, &st), OL_OK);
+	assert_int_equal(st.n_rk, 1);
+	assert_int_equal(st.rk[0].counter, 1);
+	assert_int_equal(cred_store_encode(&st, &buf, &len), OL_OK);
+	assert_int_equal(cred_store_decode(buf, len, &st2), OL_OK);
+	assert_memory_equal(&st.rk[0], &st2.rk[0], sizeof(st.rk[0]));
+	assert_memory_equal(st.secret, st2.secret, sizeof(st.secret));
+	for (i = 0; i < len; i++)
+		assert_int_equal(cred_store_decode(buf, i, &st2),
+		    OL_ERR_PROTOCOL);
+	/* a flipped magic byte or a flipped version */
+	buf[0] ^= 1;
+	assert_int_equal(cred_store_decode(buf, len, &st2), OL_ERR_PROTOCOL);
+	buf[0] ^= 1;
+	/* a malformed file: sim_fido_new() refuses it and leaves it */
+	f = fopen(fx->path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len / 2, f), len / 2);
+	fclose(f);
+	sim_fido_free(&fx->fido);
+	{
+		struct sim_fido_config cfg;
+		sim_fido_t *g = NULL;
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.state_path = fx->path;
+		assert_int_equal(sim_fido_new(&cfg, &g), OL_ERR_PROTOCOL);
+		assert_null(g);
+	}
+	assert_int_equal(stat(fx->path, &sb), 0);
+	assert_int_equal((size_t)sb.st_size, len / 2);
+	explicit_bzero(buf, len);
+	free(buf);
+	cred_store_clear(&st);
+	cred_store_clear(&st2);
+	fx->fido = fido_open(fx, 0);
+}
+
+/* What fc_decode() refuses before libcbor allocates */
+static void
+cbor_decoder_limits(void **state)
+{
+	static const struct {
+		const uint8_t *p;
+		size_t n;
+	} bad[] = {
+		/* an array of 2^32 items in 9 bytes */
+		{ (const uint8_t *)"\x9b\x00\x00\x00\x01\x00\x00\x00\x00", 9 },
+		/* a map of 3 entries with 4 bytes left */
+		{ (const uint8_t *)"\xa3\x01\x02\x03\x04", 5 },
+		/* a byte string longer than the input */
+		{ (const uint8_t *)"\x59\xff\xff\x00", 4 },
+		/* indefinite map, tag, reserved additional information */
+		{ (const uint8_t *)"\xbf\x01\x02\xff", 4 },
+		{ (const uint8_t *)"\xc1\x01", 2 },
+		{ (const uint8_t *)"\x1c", 1 },
+		/* nine levels of arrays */
+		{ (const uint8_t *)"\x81\x81\x81\x81\x81\x81\x81\x81\x81\x01",
+		    10 },
+		/* something after the item */
+		{ (const uint8_t *)"\xa0\x00", 2 },
+		/* a head cut short */
+		{ (const uint8_t *)"\x19\x01", 2 },
+	};
+	static const uint8_t eight[] = { 0x81, 0x81, 0x81, 0x81, 0x81, 0x81,
+	    0x81, 0x81, 0x01 };
+	cbor_item_t *item = NULL;
+	size_t i;
 
 	(void)state;
-	assert_int_equal(sim_fido_request(get_info, 1, resp, sizeof(resp),
-	    &len), OL_OK);
-	assert_int_equal(len, 1 + sizeof(expected_info));
-	assert_int_equal(resp[0], CTAP2_OK);
-	assert_memory_equal(resp + 1, expected_info, sizeof(expected_info));
-	/* the response must fit in the buffer, status byte included */
-	assert_int_equal(sim_fido_request(get_info, 1, resp,
-	    sizeof(expected_info), &len), OL_ERR_TOO_LONG);
-	assert_int_equal(len, 0);
-	assert_int_equal(sim_fido_request(get_info, 1, resp, 0, &len),
-	    OL_ERR_TOO_LONG);
-	assert_int_equal(sim_fido_request(get_info_param,
-	    sizeof(get_info_param), resp, sizeof(resp), &len), OL_OK);
-	assert_int_equal(len, 1);
-	assert_int_equal(resp[0], CTAP2_ERR_INVALID_LENGTH);
-	for (i = 0; i < sizeof(others); i++) {
-		len = 99;
-		assert_int_equal(sim_fido_request(&others[i], 1, resp,
-		    sizeof(resp), &len), OL_OK);
-		assert_int_equal(len, 1);
-		assert_int_equal(resp[0], CTAP2_ERR_INVALID_COMMAND);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(fc_decode(bad[i].p, bad[i].n, &item),
+		    CTAP2_ERR_INVALID_CBOR);
+		assert_null(item);
 	}
-	/* no command byte */
-	assert_int_equal(sim_fido_request(get_info, 0, resp, sizeof(resp),
-	    &len), OL_ERR_ARG);
-	assert_int_equal(sim_fido_request(NULL, 1, resp, sizeof(resp), &len),
-	    OL_ERR_ARG);
-	assert_string_equal(sim_fido_cmd_name(CTAP2_CMD_GET_INFO),
-	    "authenticatorGetInfo");
-	assert_string_equal(sim_fido_cmd_name(0x55), "unknown");
+	assert_int_equal(fc_decode(eight, sizeof(eight), &item), CTAP2_OK);
+	cbor_decref(&item);
+	assert_int_equal(fc_decode(eight, 0, &item), CTAP2_ERR_INVALID_CBOR);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(get_info_exact_bytes),
-		cmocka_unit_test(get_info_decodes),
-		cmocka_unit_test(reader_refuses_bad_cbor),
-		cmocka_unit_test(get_info_every_short_buffer),
-		cmocka_unit_test(request_dispatch),
+		cmocka_unit_test_setup_teardown(get_info_bytes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(make_cred_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(make_cred_touch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(get_assert_paths, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(client_pin_refusals, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(reset_needs_touch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(u2f_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(cred_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_file, setup, teardown),
+		cmocka_unit_test(cbor_decoder_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

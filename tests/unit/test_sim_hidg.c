@@ -29,6 +29,8 @@
 #include "ol_log.h"
 #include "sim_card.h"
 #include "sim_ctaphid.h"
+#include "ctap2.h"
+#include "fido_auth.h"
 #include "sim_fido.h"
 #include "sim_hidg.h"
 #include "timeutil.h"
@@ -38,6 +40,7 @@
 
 struct fx {
 	sim_card_t *card;
+	sim_fido_t *fido;
 	sim_ctaphid_t *dev;
 	sim_hidg_t *hg;
 	int host_r;   /* the host reads input reports here */
@@ -90,6 +93,13 @@ fx_new(int gfd, int gwfd, int host_r, int host_w)
 	fx->host_w = host_w;
 	fx->gadget_w = gwfd == -1 ? gfd : gwfd;
 	assert_int_equal(sim_card_new(&fx->card), OL_OK);
+	{
+		struct sim_fido_config fc;
+
+		memset(&fc, 0, sizeof(fc));
+		sim_card_touch_port(fx->card, &fc.touch);
+		assert_int_equal(sim_fido_new(&fc, &fx->fido), OL_OK);
+	}
 	memset(&h, 0, sizeof(h));
 	h.report = on_report;
 	h.ready = on_ready;
@@ -98,6 +108,8 @@ fx_new(int gfd, int gwfd, int host_r, int host_w)
 	memset(&o, 0, sizeof(o));
 	o.card_ops = &sim_card_ops;
 	o.card = fx->card;
+	o.fido_ops = &sim_fido_ops;
+	o.fido = fx->fido;
 	o.emit = on_emit;
 	o.emit_arg = fx;
 	o.report_interval_ms = 0;
@@ -142,6 +154,7 @@ teardown(void **state)
 	sim_ctaphid_free(&fx->dev);
 	sim_hidg_free(&fx->hg);
 	assert_null(fx->hg);
+	sim_fido_free(&fx->fido);
 	sim_card_free(&fx->card);
 	if (fx->host_r >= 0)
 		close(fx->host_r);
@@ -270,8 +283,8 @@ host_init(struct fx *fx)
 	cid = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 |
 	    (uint32_t)buf[10] << 8 | buf[11];
 	assert_int_equal(buf[12], CTAPHID_PROTOCOL_VERSION);
-	/* WINK | CBOR | NMSG */
-	assert_int_equal(buf[16], 0x0d);
+	/* WINK | CBOR: CTAP2 and U2F */
+	assert_int_equal(buf[16], 0x05);
 	return cid;
 }
 
@@ -317,7 +330,7 @@ round_trips(void **state)
 	assert_int_equal(cmd, CTAPHID_CBOR);
 	assert_true(n > 1);
 	assert_int_equal(buf[0], CTAP2_OK);
-	assert_int_equal(buf[1], 0xa7);
+	assert_int_equal(buf[1], 0xa7);  /* a map of 7 */
 	assert_int_equal(sim_hidg_queued(fx->hg), 0);
 	assert_int_equal(sim_hidg_dropped(fx->hg), 0);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Device-side CTAPHID: channel allocation, request reassembly, one
- * transaction at a time, the APDU worker with keepalives, and a paced
- * queue of input reports.  Framing goes through ctaphid.c only.
+ * transaction at a time, the worker (APDUs, CTAP2 and U2F requests) with
+ * keepalives, and a paced queue of input reports.  Framing goes through
+ * ctaphid.c only.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -26,7 +27,6 @@
 #include "ol_log.h"
 #include "apdu_log.h"
 #include "sim_ctaphid.h"
-#include "sim_fido.h"
 #include "sim_fault.h"
 
 /* Reports the longest message needs: init packet + 128 continuations. */
@@ -56,11 +56,14 @@ struct job {
 	int cancelled;       /* CANCEL: answer 6982 */
 	int discarded;       /* INIT resync: answer nothing */
 	uint32_t cid;
+	uint8_t cmd;         /* CTAPHID_OPENLOOP_APDU, _CBOR or _MSG */
 	int64_t ready_at;    /* end of --processing-delay */
 	int64_t next_keepalive;
 	/* set before the worker starts, read-only while it runs */
 	const struct sim_card_ops *ops;
 	void *card;
+	const struct sim_fido_ops *fido_ops;
+	void *fido;
 	int wake_fd;
 	uint8_t capdu[CTAPHID_MAX_MSG];
 	size_t capdu_len;
@@ -100,12 +103,14 @@ static void fault_noise(sim_ctaphid_t *, const struct job *);
 
 static const uint8_t sw_cancelled[2] = { 0x69, 0x82 };
 static const uint8_t sw_card_failed[2] = { 0x6f, 0x00 };
+static const uint8_t ctap_failed[1] = { 0x7f };  /* CTAP1_ERR_OTHER */
 
 /* --- logging ------------------------------------------------------------- */
 
 /*
- * Packets are logged with their bytes, except the bytes of APDU messages:
- * those may carry a PIN or a management-key exchange, so an APDU is
+ * Packets are logged with their bytes, except the bytes of APDU, CBOR and
+ * MSG messages: those may carry a PIN, a PIN token, a key handle or a
+ * management-key exchange, so an APDU is
  * logged whole, through the redacting formatter, when it is dispatched
  * and answered.  Continuation packets show no bytes: which message they
  * belong to is not known here.
@@ -127,7 +132,8 @@ log_report(const char *dir, const uint8_t report[CTAPHID_REPORT_LEN])
 		    pkt.cmd == CTAPHID_ERROR ?
 		    ctaphid_error_name(pkt.data[0]) : "");
 		n = pkt.bcnt < pkt.data_len ? pkt.bcnt : pkt.data_len;
-		if (pkt.cmd == CTAPHID_OPENLOOP_APDU) {
+		if (pkt.cmd == CTAPHID_OPENLOOP_APDU ||
+		    pkt.cmd == CTAPHID_CBOR || pkt.cmd == CTAPHID_MSG) {
 			ol_log(OL_LOG_COMM, "%s", prefix);
 			return;
 		}
@@ -241,8 +247,18 @@ worker_main(void *arg)
 	struct job *job = arg;
 	uint8_t one = 1;
 
-	job->rc = job->ops->apdu(job->card, job->capdu, job->capdu_len,
-	    job->rapdu, sizeof(job->rapdu), &job->rapdu_len);
+	if (job->cmd == CTAPHID_CBOR)
+		job->rc = job->fido_ops->cbor(job->fido, job->capdu,
+		    job->capdu_len, job->rapdu, sizeof(job->rapdu),
+		    &job->rapdu_len);
+	else if (job->cmd == CTAPHID_MSG)
+		job->rc = job->fido_ops->msg(job->fido, job->capdu,
+		    job->capdu_len, job->rapdu, sizeof(job->rapdu),
+		    &job->rapdu_len);
+	else
+		job->rc = job->ops->apdu(job->card, job->capdu,
+		    job->capdu_len, job->rapdu, sizeof(job->rapdu),
+		    &job->rapdu_len);
 	/* a full pipe already says "finished": EAGAIN is fine */
 	while (write(job->wake_fd, &one, 1) == -1 && errno == EINTR)
 		;
@@ -263,15 +279,24 @@ worker_poll(sim_ctaphid_t *dev)
 	dev->job.done = 1;
 }
 
+/*
+ * One request for the worker: an APDU (0x70), a CTAP2 request (CBOR) or a
+ * U2F message (MSG).  The FIDO requests share the worker, the keepalives
+ * and CANCEL with APDUs, so the device runs one of them at a time as its
+ * single-threaded firmware would; they take no --processing-delay, no
+ * injected fault and no card session (the authenticator has no session).
+ */
 static void
-start_apdu(sim_ctaphid_t *dev, uint32_t cid, const uint8_t *msg, size_t len,
-    int64_t now)
+start_job(sim_ctaphid_t *dev, uint8_t cmd, uint32_t cid, const uint8_t *msg,
+    size_t len, int64_t now)
 {
 	struct job *job = &dev->job;
+	int is_apdu = cmd == CTAPHID_OPENLOOP_APDU;
 	int err;
 
-	if (len < 4 || len > sizeof(job->capdu)) {
-		/* not even CLA INS P1 P2 */
+	/* APDU and MSG: not even CLA INS P1 P2; CBOR: no command byte */
+	if (len < (is_apdu || cmd == CTAPHID_MSG ? 4u : 1u) ||
+	    len > sizeof(job->capdu)) {
 		send_error(dev, cid, CTAPHID_ERR_INVALID_LEN);
 		return;
 	}
@@ -280,12 +305,16 @@ start_apdu(sim_ctaphid_t *dev, uint32_t cid, const uint8_t *msg, size_t len,
 	job->rapdu_len = 0;
 	job->rc = OL_ERR_IO;
 	job->cid = cid;
+	job->cmd = cmd;
+	/* an APDU's fault is armed after this (fault_arm()); a FIDO request
+	 * must not inherit the last APDU's */
+	job->fault = 0;
 	job->done = 0;
 	job->cancelled = 0;
 	job->discarded = 0;
-	job->ready_at = now + dev->opts.processing_delay_ms;
+	job->ready_at = now + (is_apdu ? dev->opts.processing_delay_ms : 0);
 	job->next_keepalive = now + SIM_KEEPALIVE_MS;
-	if (cid != dev->session_cid) {
+	if (is_apdu && cid != dev->session_cid) {
 		/* a session is a channel: the driver opens a new one on every
 		 * power-up, so this is the card reset it asked for */
 		ol_log(OL_LOG_INFO, "%08x: new card session", (unsigned)cid);
@@ -294,9 +323,10 @@ start_apdu(sim_ctaphid_t *dev, uint32_t cid, const uint8_t *msg, size_t len,
 		dev->session_cid = cid;
 	}
 	job->ops->arm(job->card);
-	log_apdu(dev, job, NULL, 0);
+	if (is_apdu)
+		log_apdu(dev, job, NULL, 0);
 	if ((err = pthread_create(&job->thread, NULL, worker_main, job)) != 0) {
-		ol_log(OL_LOG_CRITICAL, "cannot start the APDU worker: %s",
+		ol_log(OL_LOG_CRITICAL, "cannot start the worker: %s",
 		    strerror(err));
 		explicit_bzero(job->capdu, job->capdu_len);
 		send_error(dev, cid, CTAPHID_ERR_OTHER);
@@ -306,20 +336,27 @@ start_apdu(sim_ctaphid_t *dev, uint32_t cid, const uint8_t *msg, size_t len,
 	dev->state = DEV_PROCESSING;
 }
 
-/* The message that ends the job, or NULL for a discarded one. */
+/*
+ * The message that ends the job, or NULL for a discarded one.  A
+ * cancelled CTAP2 or U2F request is answered by the authenticator itself
+ * (CTAP2_ERR_KEEPALIVE_CANCEL after a touch wait, or whatever it had
+ * finished), as CTAP 2.1 section 11.2.9.1.5 wants.
+ */
 static const uint8_t *
 job_reply(const struct job *job, size_t *len)
 {
-	*len = 2;
+	int is_apdu = job->cmd == CTAPHID_OPENLOOP_APDU;
+
+	*len = is_apdu || job->cmd == CTAPHID_MSG ? 2 : 1;
 	if (job->discarded)
 		return NULL;
-	if (job->cancelled)
+	if (job->cancelled && is_apdu)
 		return sw_cancelled;
 	if (job->fault & SIM_FAULT_MUTE)
 		return NULL;
-	if (job->rc != OL_OK || job->rapdu_len < 2 ||
+	if (job->rc != OL_OK || job->rapdu_len < *len ||
 	    job->rapdu_len > sizeof(job->rapdu))
-		return sw_card_failed;
+		return job->cmd == CTAPHID_CBOR ? ctap_failed : sw_card_failed;
 	*len = job->rapdu_len;
 	return job->rapdu;
 }
@@ -344,12 +381,13 @@ job_finish(sim_ctaphid_t *dev)
 	msg = job_reply(job, &len);
 	if (msg != NULL && ctaphid_packet_count(len) > outq_free(dev))
 		return; /* again when the queue has drained */
-	if (msg == sw_card_failed)
-		ol_log(OL_LOG_CRITICAL, "card failed (%s): answering 6F00",
-		    ol_strerror(job->rc));
+	if (msg == sw_card_failed || msg == ctap_failed)
+		ol_log(OL_LOG_CRITICAL, "%s failed (%s)",
+		    ctaphid_cmd_name(job->cmd), ol_strerror(job->rc));
 	if (msg != NULL) {
-		log_apdu(dev, job, msg, len);
-		if (send_msg(dev, job->cid, CTAPHID_OPENLOOP_APDU, msg,
+		if (job->cmd == CTAPHID_OPENLOOP_APDU)
+			log_apdu(dev, job, msg, len);
+		if (send_msg(dev, job->cid, job->cmd, msg,
 		    len) == OL_OK && job->fault != 0)
 			fault_mangle_reply(dev, job, len);
 	}
@@ -550,37 +588,6 @@ expire_rx(sim_ctaphid_t *dev, int64_t now)
 	rx_drop(dev);
 }
 
-/*
- * CTAPHID_CBOR: answered at once, on the main thread (GetInfo needs no
- * card and no user), so there is never a running CBOR request for a
- * CANCEL to stop: a CANCEL during its reassembly drops it like any
- * request, one after the answer is ignored.
- */
-static void
-cbor_request(sim_ctaphid_t *dev, uint32_t cid, const uint8_t *msg,
-    size_t len)
-{
-	uint8_t resp[SIM_FIDO_RESP_MAX];
-	size_t rlen;
-	int r;
-
-	if (len == 0) {
-		/* no CTAP2 command byte */
-		send_error(dev, cid, CTAPHID_ERR_INVALID_LEN);
-		return;
-	}
-	ol_log(OL_LOG_INFO, "%08x: CTAP2 %s (%02x)%s", (unsigned)cid,
-	    sim_fido_cmd_name(msg[0]), msg[0],
-	    msg[0] == CTAP2_CMD_GET_INFO ? "" : ": not supported");
-	r = sim_fido_request(msg, len, resp, sizeof(resp), &rlen);
-	if (r != OL_OK) {
-		ol_log(OL_LOG_CRITICAL, "CTAP2 response: %s", ol_strerror(r));
-		send_error(dev, cid, CTAPHID_ERR_OTHER);
-		return;
-	}
-	send_msg(dev, cid, CTAPHID_CBOR, resp, rlen);
-}
-
 static void
 rx_dispatch(sim_ctaphid_t *dev, int64_t now)
 {
@@ -605,15 +612,23 @@ rx_dispatch(sim_ctaphid_t *dev, int64_t now)
 	case CTAPHID_OPENLOOP_APDU:
 		if (fault_take(dev, cid, now))
 			break;
-		start_apdu(dev, cid, rx->buf, len, now);
+		start_job(dev, CTAPHID_OPENLOOP_APDU, cid, rx->buf, len, now);
 		fault_arm(dev, now);
 		break;
 	case CTAPHID_CBOR:
-		cbor_request(dev, cid, rx->buf, len);
+	case CTAPHID_MSG:
+		if (dev->opts.fido_ops == NULL) {
+			send_error(dev, cid, CTAPHID_ERR_INVALID_CMD);
+			break;
+		}
+		ol_log(OL_LOG_INFO, "%08x: %s%s", (unsigned)cid,
+		    rx->a.cmd == CTAPHID_CBOR ? "CTAP2 request" :
+		    "U2F message", len == 0 ? " (empty)" : "");
+		start_job(dev, rx->a.cmd, cid, rx->buf, len, now);
 		break;
 	default:
-		/* MSG (no U2F: NMSG), LOCK, other vendor commands, and
-		 * KEEPALIVE/ERROR, which hosts never send */
+		/* LOCK, other vendor commands, and KEEPALIVE/ERROR, which
+		 * hosts never send */
 		send_error(dev, cid, CTAPHID_ERR_INVALID_CMD);
 		break;
 	}
@@ -700,8 +715,9 @@ resync(sim_ctaphid_t *dev, uint32_t cid)
 		rx_drop(dev);
 	} else if (dev->state == DEV_PROCESSING && job->cid == cid &&
 	    !job->discarded) {
-		ol_log(OL_LOG_INFO, "%08x: resync drops the running APDU",
-		    (unsigned)cid);
+		ol_log(OL_LOG_INFO, "%08x: resync drops the running %s",
+		    (unsigned)cid, job->cmd == CTAPHID_OPENLOOP_APDU ?
+		    "APDU" : "request");
 		job->discarded = 1;
 		job->ops->cancel(job->card);
 	}
@@ -744,7 +760,10 @@ cmd_init(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt)
 	resp[13] = SIM_FW_MAJOR;
 	resp[14] = SIM_FW_MINOR;
 	resp[15] = SIM_FW_BUILD;
-	resp[16] = CTAPHID_CAP_WINK | CTAPHID_CAP_CBOR | CTAPHID_CAP_NMSG;
+	/* with an authenticator: CTAP2 and U2F (no NMSG) */
+	resp[16] = dev->opts.fido_ops != NULL ?
+	    CTAPHID_CAP_WINK | CTAPHID_CAP_CBOR :
+	    CTAPHID_CAP_WINK | CTAPHID_CAP_NMSG;
 	send_msg(dev, pkt->cid, CTAPHID_INIT, resp, sizeof(resp));
 }
 
@@ -760,8 +779,9 @@ cmd_cancel(sim_ctaphid_t *dev, uint32_t cid)
 		rx_drop(dev);
 	} else if (dev->state == DEV_PROCESSING && job->cid == cid &&
 	    !job->discarded && !job->cancelled) {
-		ol_log(OL_LOG_INFO, "%08x: CANCEL of the running APDU",
-		    (unsigned)cid);
+		ol_log(OL_LOG_INFO, "%08x: CANCEL of the running %s",
+		    (unsigned)cid, job->cmd == CTAPHID_OPENLOOP_APDU ?
+		    "APDU" : "request");
 		/* answered as soon as the card returns: the processing delay
 		 * is simulated work, and it stops too */
 		job->cancelled = 1;
@@ -832,6 +852,8 @@ static int
 opts_valid(const struct sim_ctaphid_opts *o)
 {
 	return o != NULL && o->card_ops != NULL && o->card_ops->apdu != NULL &&
+	    (o->fido_ops == NULL ||
+	    (o->fido_ops->cbor != NULL && o->fido_ops->msg != NULL)) &&
 	    o->card_ops->status != NULL && o->card_ops->cancel != NULL &&
 	    o->card_ops->arm != NULL && o->emit != NULL &&
 	    o->processing_delay_ms >= 0 && o->report_interval_ms >= 0 &&
@@ -866,6 +888,8 @@ sim_ctaphid_new(const struct sim_ctaphid_opts *opts, sim_ctaphid_t **out)
 	dev->next_cid = dev->first_cid;
 	dev->job.ops = opts->card_ops;
 	dev->job.card = opts->card;
+	dev->job.fido_ops = opts->fido_ops;
+	dev->job.fido = opts->fido;
 	dev->job.wake_fd = dev->wake[1];
 	ctaphid_asm_init(&dev->rx.a, dev->rx.buf, sizeof(dev->rx.buf));
 	*out = dev;

@@ -6,7 +6,8 @@
  * Knows nothing of sockets: feed it output reports (host to device, 64
  * bytes, no report ID), it sends input reports through the emit callback.
  * Time is a parameter (monotonic milliseconds, e.g. ol_now_ms()), so
- * tests can run it on a fake clock.  APDUs run on a worker thread; when
+ * tests can run it on a fake clock.  APDUs, CTAP2 and U2F requests run
+ * on one worker thread; when
  * the worker finishes, sim_ctaphid_fd() becomes readable and the owner
  * calls sim_ctaphid_tick().  A card session is a channel: the first APDU
  * of another channel, or after an INIT of this one, resets the card first
@@ -59,9 +60,29 @@ struct sim_card_ops {
 	void (*reset)(void *card);
 };
 
+/*
+ * What the CTAPHID layer needs from a FIDO authenticator: one CTAP2
+ * request (CTAPHID_CBOR: command byte and CBOR) or one U2F message
+ * (CTAPHID_MSG: an ISO 7816-4 APDU) in, its response out.  Both run on
+ * the same worker as APDUs, one request at a time; a touch is waited for
+ * through the card's port (sim_touch.h), so the card's status() and
+ * cancel() are the authenticator's too.  OL_OK whenever there is a
+ * response; anything else is a device failure (CTAP1_ERR_OTHER, 6F00).
+ */
+struct sim_fido_ops {
+	int (*cbor)(void *fido, const uint8_t *req, size_t req_len,
+	    uint8_t *resp, size_t resp_cap, size_t *resp_len);
+	int (*msg)(void *fido, const uint8_t *req, size_t req_len,
+	    uint8_t *resp, size_t resp_cap, size_t *resp_len);
+};
+
 struct sim_ctaphid_opts {
 	const struct sim_card_ops *card_ops;
 	void *card;
+	/* optional (NULL: CBOR and MSG give INVALID_CMD, caps without CBOR,
+	 * with NMSG) */
+	const struct sim_fido_ops *fido_ops;
+	void *fido;
 	sim_ctaphid_emit_t *emit;
 	void *emit_arg;
 	int processing_delay_ms;  /* added to every APDU (>= 0) */

@@ -25,11 +25,16 @@ enum sim_touch_result {
 	SIM_TOUCH_APPROVED,
 	SIM_TOUCH_DENIED,
 	SIM_TOUCH_CANCELLED,  /* sim_card_cancel() during the wait */
+	SIM_TOUCH_TIMEOUT,    /* nobody touched within the caller's limit */
 };
 
 /* How an application asks for a touch without knowing who runs it. */
 struct sim_touch_port {
 	enum sim_touch_result (*wait)(void *ctx);
+	/* the same with a limit (CTAP2: 30 s): SIM_TOUCH_TIMEOUT when the
+	 * user has not answered within timeout_ms (never, or after MS >
+	 * timeout_ms); optional for applications that do not need it */
+	enum sim_touch_result (*wait_for)(void *ctx, int timeout_ms);
 	void *ctx;
 };
 

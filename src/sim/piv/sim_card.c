@@ -420,6 +420,22 @@ wait_touch_port(void *card)
 	return sim_card_wait_touch(card);
 }
 
+static enum sim_touch_result
+wait_touch_port_for(void *card, int timeout_ms)
+{
+	return sim_card_wait_touch_for(card, timeout_ms);
+}
+
+void
+sim_card_touch_port(sim_card_t *card, struct sim_touch_port *port)
+{
+	if (port == NULL)
+		return;
+	port->wait = wait_touch_port;
+	port->wait_for = wait_touch_port_for;
+	port->ctx = card;
+}
+
 int
 sim_card_new_config(const struct sim_card_config *cfg, sim_card_t **out)
 {
@@ -449,8 +465,7 @@ sim_card_new_config(const struct sim_card_config *cfg, sim_card_t **out)
 		piv_state_init(fresh, PIV_MODEL_C, SIM_DEFAULT_SERIAL);
 		st = fresh;
 	}
-	touch.wait = wait_touch_port;
-	touch.ctx = card;
+	sim_card_touch_port(card, &touch);
 	if ((r = piv_applet_new(&touch, st, cfg->piv_state_path,
 	    &card->piv)) != OL_OK)
 		goto fail;
@@ -560,12 +575,20 @@ sim_card_arm(sim_card_t *card)
 enum sim_touch_result
 sim_card_wait_touch(sim_card_t *card)
 {
+	return sim_card_wait_touch_for(card, -1);
+}
+
+enum sim_touch_result
+sim_card_wait_touch_for(sim_card_t *card, int timeout_ms)
+{
 	enum sim_touch_result result;
-	int64_t deadline = INT64_MAX;
-	int left = 0;
+	int64_t deadline = INT64_MAX, limit = INT64_MAX;
+	int left = 0, before;
 
 	if (card == NULL)
 		return SIM_TOUCH_CANCELLED;
+	if (timeout_ms >= 0)
+		limit = ol_now_ms() + timeout_ms;
 	switch (card->touch) {
 	case SIM_TOUCH_APPROVE:
 		return SIM_TOUCH_APPROVED;
@@ -583,18 +606,28 @@ sim_card_wait_touch(sim_card_t *card)
 		result = SIM_TOUCH_CANCELLED;
 		break;
 	}
+	/* an APDU goes on processing after the wait; another application's
+	 * request (the FIDO authenticator) finds the card idle again */
+	before = atomic_load(&card->status);
+	if (before == SIM_CARD_UPNEEDED)
+		before = SIM_CARD_PROCESSING;
 	atomic_store(&card->status, SIM_CARD_UPNEEDED);
 	for (;;) {
 		if (atomic_load(&card->cancel)) {
 			result = SIM_TOUCH_CANCELLED;
 			break;
 		}
+		if (limit < deadline) {
+			/* the user answers after the caller gives up */
+			deadline = limit;
+			result = SIM_TOUCH_TIMEOUT;
+		}
 		if (deadline != INT64_MAX && (left = ol_ms_left(deadline)) == 0)
 			break;
 		ol_sleep_ms(deadline == INT64_MAX || left > TOUCH_POLL_MS ?
 		    TOUCH_POLL_MS : left);
 	}
-	atomic_store(&card->status, SIM_CARD_PROCESSING);
+	atomic_store(&card->status, before);
 	return result;
 }
 

@@ -91,6 +91,16 @@ void sim_card_arm(sim_card_t *card);
  */
 enum sim_touch_result sim_card_wait_touch(sim_card_t *card);
 
+/* The same with a limit: SIM_TOUCH_TIMEOUT when the simulated user has
+ * not answered within timeout_ms (--touch never, or MS > timeout_ms). */
+enum sim_touch_result sim_card_wait_touch_for(sim_card_t *card,
+    int timeout_ms);
+
+/* The port another application of the device (the FIDO authenticator)
+ * waits through: the same user, status and cancel flag as the card's, so
+ * that CTAPHID's KEEPALIVE and CANCEL reach it. */
+void sim_card_touch_port(sim_card_t *card, struct sim_touch_port *port);
+
 extern const struct sim_card_ops sim_card_ops;
 
 #endif

@@ -15,7 +15,14 @@
  *                   EndTransaction; reconnecting after errors and every
  *                   25 rounds;
  *   ping            CTAPHID PING of random sizes on its own channel
- *                   (libtransport), checking every echo.
+ *                   (libtransport), checking every echo;
+ *   fido            (built with libfido2) authenticatorGetAssertion
+ *                   through libfido2, each in a session of its own as
+ *                   ssh-sk and pam_u2f open one: flock on the
+ *                   simulator's PATH.lock with libfido2's retry schedule,
+ *                   INIT, the assertion (the simulated user touches),
+ *                   close; every signature verified with the public key
+ *                   of the credential made at the start.
  *
  * A fault injector writes a random fault (seeded; the seed is printed)
  * into FAULTFILE every MIN..MAX ms, the simulator applies it to the next
@@ -51,6 +58,12 @@
 #include <PCSC/winscard.h>
 #include <PCSC/reader.h>
 
+#ifdef HAVE_LIBFIDO2
+#include <fido.h>
+#include <fido/es256.h>
+#include "fido_sock_io.h"
+#endif
+
 #include "ctaphid.h"
 #include "ctaphid_host.h"
 #include "hid_dev.h"
@@ -59,6 +72,8 @@
 
 #define LOST_PCSC_MS   60000  /* any PC/SC call: busy + user + reply limits */
 #define LOST_PING_MS   30000
+/* libfido2's lock retries (12 s), the simulated touch, a busy device */
+#define LOST_FIDO_MS   60000
 #define SETTLE_MS      5000   /* a fault's window after it was taken */
 
 /* --- faults ---------------------------------------------------------------- */
@@ -128,16 +143,21 @@ struct client {
 	int lost_ms;
 	int ready;                /* expected answers known */
 	unsigned long sw_err[2];  /* 6982, 6F00 */
-	LONG codes[16];           /* PC/SC errors met, and how often */
+	int fido_codes;           /* codes[] are libfido2's, not PC/SC's */
+	LONG codes[16];           /* errors met, and how often */
 	unsigned long ncodes[16];
 	unsigned long shown;
 };
 
-static struct client clients[3] = {
+static struct client clients[] = {
 	{ .name = "pcsc-A", .lost_ms = LOST_PCSC_MS },
 	{ .name = "pcsc-B", .lost_ms = LOST_PCSC_MS },
 	{ .name = "ping", .lost_ms = LOST_PING_MS },
+#ifdef HAVE_LIBFIDO2
+	{ .name = "fido", .lost_ms = LOST_FIDO_MS, .fido_codes = 1 },
+#endif
 };
+#define NCLIENTS (sizeof(clients) / sizeof(clients[0]))
 
 static void
 call_begin(struct client *c)
@@ -460,6 +480,153 @@ ping_main(void *arg)
 	return NULL;
 }
 
+/* --- a FIDO client through libfido2 --------------------------------------- */
+
+#ifdef HAVE_LIBFIDO2
+#define FIDO_RP "soak.openloop.invalid"
+
+struct fido_cred_kept {
+	unsigned char id[256];
+	size_t id_len;
+	es256_pk_t *pk;
+};
+
+/* a session: open (libfido2's lock), then f, then close */
+static int
+fido_session(const char *sock, int (*f)(fido_dev_t *, void *), void *arg)
+{
+	fido_dev_t *dev;
+	int r;
+
+	if ((dev = fido_dev_new()) == NULL)
+		return FIDO_ERR_INTERNAL;
+	if ((r = fido_dev_set_io_functions(dev, &fido_sock_io_locking)) ==
+	    FIDO_OK && (r = fido_dev_open(dev, sock)) == FIDO_OK) {
+		r = f(dev, arg);
+		fido_dev_close(dev);
+	}
+	fido_dev_free(&dev);
+	return r;
+}
+
+static int
+make_cred(fido_dev_t *dev, void *arg)
+{
+	struct fido_cred_kept *k = arg;
+	static const unsigned char user_id[] = { 's', 'o', 'a', 'k' };
+	unsigned char cdh[32];
+	fido_cred_t *c;
+	int r;
+
+	if ((c = fido_cred_new()) == NULL)
+		return FIDO_ERR_INTERNAL;
+	memset(cdh, 0x5a, sizeof(cdh));
+	if ((r = fido_cred_set_type(c, COSE_ES256)) == FIDO_OK &&
+	    (r = fido_cred_set_clientdata_hash(c, cdh, sizeof(cdh))) ==
+	    FIDO_OK &&
+	    (r = fido_cred_set_rp(c, FIDO_RP, "soak")) == FIDO_OK &&
+	    (r = fido_cred_set_user(c, user_id, sizeof(user_id), "soak",
+	    NULL, NULL)) == FIDO_OK &&
+	    (r = fido_dev_make_cred(dev, c, NULL)) == FIDO_OK &&
+	    (r = fido_cred_verify_self(c)) == FIDO_OK) {
+		if (fido_cred_id_len(c) > sizeof(k->id) ||
+		    (k->pk = es256_pk_new()) == NULL ||
+		    es256_pk_from_ptr(k->pk, fido_cred_pubkey_ptr(c),
+		    fido_cred_pubkey_len(c)) != FIDO_OK)
+			r = FIDO_ERR_INTERNAL;
+		else {
+			k->id_len = fido_cred_id_len(c);
+			memcpy(k->id, fido_cred_id_ptr(c), k->id_len);
+		}
+	}
+	fido_cred_free(&c);
+	return r;
+}
+
+struct fido_round {
+	const struct fido_cred_kept *k;
+	const unsigned char *cdh;
+	fido_assert_t *a;
+};
+
+static int
+get_assert(fido_dev_t *dev, void *arg)
+{
+	struct fido_round *rd = arg;
+	int r;
+
+	if ((r = fido_assert_set_rp(rd->a, FIDO_RP)) != FIDO_OK ||
+	    (r = fido_assert_set_clientdata_hash(rd->a, rd->cdh, 32)) !=
+	    FIDO_OK ||
+	    (r = fido_assert_allow_cred(rd->a, rd->k->id, rd->k->id_len)) !=
+	    FIDO_OK)
+		return r;
+	return fido_dev_get_assert(dev, rd->a, NULL);
+}
+
+static char fido_sock[512];
+
+static void *
+fido_main(void *arg)
+{
+	struct client *c = arg;
+	struct fido_cred_kept k;
+	struct fido_round rd;
+	unsigned char cdh[32];
+	uint64_t s = ping_seed ^ 0xF1D0;
+	size_t i;
+	int64_t t0;
+	int r, kind, lost;
+
+	memset(&k, 0, sizeof(k));
+	fido_init(0);
+	while (!atomic_load(&stop) && k.pk == NULL) {
+		if (fido_session(fido_sock, make_cred, &k) != FIDO_OK)
+			sleep_ms(200);
+	}
+	c->ready = k.pk != NULL;
+	while (!atomic_load(&stop)) {
+		for (i = 0; i < sizeof(cdh); i++)
+			cdh[i] = (uint8_t)rnd(&s);
+		rd.k = &k;
+		rd.cdh = cdh;
+		if ((rd.a = fido_assert_new()) == NULL)
+			break;
+		t0 = now_ms();
+		call_begin(c);
+		r = fido_session(fido_sock, get_assert, &rd);
+		lost = call_end(c);
+		kind = atomic_load(&c->inflight_kind);
+		if (!lost) {
+			if (r != FIDO_OK) {
+				count(c, O_ERROR, kind, t0);
+				tally(c, r);
+				fprintf(stderr, "soak: fido: %s after %lld ms "
+				    "(fault window: %s)\n", fido_strerr(r),
+				    (long long)(now_ms() - t0),
+				    kind == (int)KIND_NONE ? "none" :
+				    fault_kinds[kind]);
+			} else if (fido_assert_count(rd.a) == 1 &&
+			    fido_assert_verify(rd.a, 0, COSE_ES256, k.pk) ==
+			    FIDO_OK)
+				count(c, O_RIGHT, kind, t0);
+			else {
+				count(c, O_WRONG, kind, t0);
+				fprintf(stderr, "soak: WRONG fido: an assertion "
+				    "that does not verify (fault window: %s)\n",
+				    kind == (int)KIND_NONE ? "none" :
+				    fault_kinds[kind]);
+			}
+		}
+		fido_assert_free(&rd.a);
+		if (r != FIDO_OK)
+			sleep_ms(100); /* the device restarting, say */
+	}
+	es256_pk_free(&k.pk);
+	return NULL;
+}
+#endif /* HAVE_LIBFIDO2 */
+
 /* --- the simulator --------------------------------------------------------- */
 
 static char **sim_argv;
@@ -520,7 +687,7 @@ watchdog(void)
 	long long t;
 	size_t i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < NCLIENTS; i++) {
 		t = atomic_load(&clients[i].inflight);
 		if (t == 0 || now - t < clients[i].lost_ms ||
 		    atomic_load(&clients[i].lost_marked))
@@ -552,7 +719,7 @@ print_figures(void)
 	size_t i, k;
 	struct client *c;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < NCLIENTS; i++) {
 		c = &clients[i];
 		qsort(c->lat, c->nlat, sizeof(int), cmp_int);
 		printf("client %-7s %8lu right %6lu error %3lu wrong %3lu lost"
@@ -567,6 +734,9 @@ print_figures(void)
 		printf("\n");
 		for (k = 0; k < 16 && c->ncodes[k] > 0; k++)
 			printf("    %s: %s (0x%lx) %lu times\n", c->name,
+#ifdef HAVE_LIBFIDO2
+			    c->fido_codes ? fido_strerr((int)c->codes[k]) :
+#endif
 			    pcsc_stringify_error(c->codes[k]),
 			    (unsigned long)c->codes[k], c->ncodes[k]);
 		for (k = 0; k < O_COUNT; k++)
@@ -616,7 +786,8 @@ int
 main(int argc, char **argv)
 {
 	struct pcsc_arg pa[2];
-	pthread_t th[3];
+	pthread_t th[NCLIENTS];
+	int all_ready;
 	const char *fault_path;
 	uint64_t seed = 0, s;
 	int seconds = 120, gap_min = 500, gap_max = 3000, opt, i, rc;
@@ -657,6 +828,9 @@ usage:
 	fault_path = argv[optind + 2];
 	sim_argv = argv + optind + 4;
 	snprintf(ping_device, sizeof(ping_device), "unix:%s", sim_socket);
+#ifdef HAVE_LIBFIDO2
+	snprintf(fido_sock, sizeof(fido_sock), "%s", sim_socket);
+#endif
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("soak: seed %llu, %d s, a fault every %d..%d ms\n",
 	    (unsigned long long)seed, seconds, gap_min, gap_max);
@@ -675,16 +849,24 @@ usage:
 	pthread_create(&th[0], NULL, pcsc_main, &pa[0]);
 	pthread_create(&th[1], NULL, pcsc_main, &pa[1]);
 	pthread_create(&th[2], NULL, ping_main, &clients[2]);
+#ifdef HAVE_LIBFIDO2
+	pthread_create(&th[3], NULL, fido_main, &clients[3]);
+#endif
 
 	/* the clients learn the right answers before any fault */
 	start = now_ms();
-	while (!atomic_load(&stop) && !(clients[0].ready && clients[1].ready &&
-	    clients[2].ready)) {
+	for (;;) {
+		for (all_ready = 1, i = 0; i < (int)NCLIENTS; i++)
+			all_ready &= clients[i].ready;
+		if (atomic_load(&stop) || all_ready)
+			break;
 		if (now_ms() - start > 60000) {
 			fprintf(stderr, "soak: the clients did not get going "
-			    "within 60 s (A %d, B %d, ping %d)\n",
-			    clients[0].ready, clients[1].ready,
-			    clients[2].ready);
+			    "within 60 s:");
+			for (i = 0; i < (int)NCLIENTS; i++)
+				fprintf(stderr, " %s %d", clients[i].name,
+				    clients[i].ready);
+			fprintf(stderr, "\n");
 			atomic_store(&stop, 1);
 			break;
 		}
@@ -728,7 +910,7 @@ usage:
 	atomic_store(&stop, 1);
 	/* the clients finish their calls; the watchdog still counts */
 	end = now_ms() + LOST_PCSC_MS + 10000;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < (int)NCLIENTS; i++) {
 		while (pthread_tryjoin_np(th[i], NULL) == EBUSY) {
 			watchdog();
 			watch_sim();
@@ -748,7 +930,7 @@ usage:
 	}
 	print_figures();
 	rc = 0;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < (int)NCLIENTS; i++)
 		if (clients[i].n[O_WRONG] || clients[i].n[O_LOST] ||
 		    clients[i].n[O_RIGHT] == 0)
 			rc = 1;

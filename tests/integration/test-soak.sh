@@ -1,8 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The soak: two PC/SC clients and a CTAPHID PING client on one simulated
-# device while tests/integration/soak injects random faults (seeded, the
-# seed is printed) for SOAK_SECONDS (default 120).  Every answer must be
+# The soak: two PC/SC clients, a CTAPHID PING client and (with libfido2)
+# a FIDO client making assertions, each in a session of its own with
+# libfido2's lock, on one simulated device (its --state keeps the FIDO
+# credential across restarts) while tests/integration/soak injects
+# random faults (seeded, the seed is printed) for SOAK_SECONDS (default
+# 120).  Every answer must be
 # the right one or an error the client is told of: none wrong, none lost.
 # SOAK_SEED=N replays a run's fault sequence.  See docs/robustness.md.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -17,6 +20,7 @@ ol_set_plist ifdBusyTimeout 3
 # the soak starts the simulator, and again after each "unplug"
 "$SOAK" -t "$secs" -s "${SOAK_SEED:-0}" Openloop "$OL_SOCK" "$OL_SOCK.fault" -- \
 	"$OL_SIM" --socket "$OL_SOCK" --fault-control "$OL_SOCK.fault" \
+	--state "$OL_W/soak-state" \
 	>"$OL_W/soak.out" 2>"$OL_W/soak.err" &
 soak_pid=$!
 ol_wait_for "$OL_SOCK" 100 || { echo "the soak did not start the simulator"; cat "$OL_W/soak.err"; exit 1; }

@@ -47,95 +47,23 @@ main(void)
 #include <fido/eddsa.h>
 #include <fido/es256.h>
 
+#include "fido_sock_io.h"
 #include "timeutil.h"
 
 static char dir[] = "/tmp/ol-fido-host.XXXXXX";
 static char sock[128], state[128];
 static pid_t sim_pid = -1;
 
-/* --- the socket as libfido2's I/O ---------------------------------------- */
-
-struct sock_io {
-	int fd;
-};
-
-static void *
-io_open(const char *path)
-{
-	struct sockaddr_un sa;
-	struct sock_io *h;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path) ||
-	    (h = calloc(1, sizeof(*h))) == NULL)
-		return NULL;
-	memcpy(sa.sun_path, path, strlen(path));
-	if ((h->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(h->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (h->fd >= 0)
-			close(h->fd);
-		free(h);
-		return NULL;
-	}
-	return h;
-}
-
-static void
-io_close(void *handle)
-{
-	struct sock_io *h = handle;
-
-	close(h->fd);
-	free(h);
-}
-
-static int
-io_read(void *handle, unsigned char *buf, size_t len, int ms)
-{
-	struct sock_io *h = handle;
-	struct pollfd p = { .fd = h->fd, .events = POLLIN };
-	ssize_t n;
-	int r;
-
-	do {
-		r = poll(&p, 1, ms);
-	} while (r == -1 && errno == EINTR);
-	if (r <= 0)
-		return -1;
-	if ((n = recv(h->fd, buf, len, 0)) < 0)
-		return -1;
-	return (int)n;
-}
-
-static int
-io_write(void *handle, const unsigned char *buf, size_t len)
-{
-	struct sock_io *h = handle;
-	ssize_t n;
-
-	if ((n = send(h->fd, buf, len, MSG_NOSIGNAL)) < 0)
-		return -1;
-	return (int)n;
-}
-
-static const fido_dev_io_t sock_io = {
-	.open = io_open,
-	.close = io_close,
-	.read = io_read,
-	.write = io_write,
-};
-
 /* --- the simulator ------------------------------------------------------- */
 
 static int
 accepting(void)
 {
-	void *h = io_open(sock);
+	void *h = fido_sock_io.open(sock);
 
 	if (h == NULL)
 		return 0;
-	io_close(h);
+	fido_sock_io.close(h);
 	return 1;
 }
 
@@ -205,7 +133,7 @@ dev_open(int u2f)
 	fido_dev_t *dev;
 
 	assert_non_null(dev = fido_dev_new());
-	assert_int_equal(fido_dev_set_io_functions(dev, &sock_io), FIDO_OK);
+	assert_int_equal(fido_dev_set_io_functions(dev, &fido_sock_io), FIDO_OK);
 	assert_int_equal(fido_dev_open(dev, sock), FIDO_OK);
 	if (u2f)
 		fido_dev_force_u2f(dev);

@@ -182,13 +182,19 @@ IFDHPolling(DWORD Lun, int timeout)
 	if ((s = slot_get(Lun)) == NULL)
 		return IFD_NO_SUCH_DEVICE;
 	wake_fd = s->wake_fd;
-	/* a card reported absent is checked again soon: it comes back as
-	 * soon as the device (or a new session) is there */
-	watch = s->last_presence != IFD_ICC_PRESENT ? OL_READER_WATCH_POLL :
-	    ol_reader_watch(s->reader, &dev_fd);
+	watch = ol_reader_watch(s->reader, &dev_fd);
+	/* A card reported absent while the device is open (its session was
+	 * lost; the next check finds a new card) is checked again at once,
+	 * so that applications see the new card without a pause.  Without
+	 * a device, presence is polled. */
+	if (s->last_presence != IFD_ICC_PRESENT && watch == OL_READER_WATCH_FD)
+		watch = OL_READER_WATCH_NOW;
 	slot_put(s);
-	if (watch == OL_READER_WATCH_NOW)
+	if (watch == OL_READER_WATCH_NOW) {
+		if (dev_fd >= 0)
+			close(dev_fd);
 		return IFD_SUCCESS;
+	}
 	if (watch == OL_READER_WATCH_POLL && (timeout < 0 ||
 	    timeout > PRESENCE_POLL_MS))
 		timeout = PRESENCE_POLL_MS;

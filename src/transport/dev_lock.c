@@ -11,11 +11,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dev_lock.h"
@@ -27,6 +29,18 @@
 /* a wait longer than this is logged, with what it was for */
 #define DEVLOCK_LOG_WAIT_MS 1000
 #define DEVLOCK_YIELD_PROBE_MAX_MS 16
+/* marks: open file description read locks (fcntl F_OFD_SETLK; independent
+ * of flock, and unlike POSIX locks neither dropped when the process closes
+ * another descriptor of the file, as the wake-up does, nor hidden from
+ * another handle of the same process): byte 0 "a handle of ours waits",
+ * byte 1 "a handle of ours holds the lock", byte PRESENT_BASE + its slot
+ * "a handle of ours is open" (the slot, drawn at random, tells handles
+ * apart).  F_OFD_GETLK shows every other open file description's marks. */
+#define MARK_WAITING 0
+#define MARK_HOLDING 1
+#define PRESENT_BASE 16
+#define PRESENT_SLOTS 65536
+#define DEVLOCK_KNOWN_MAX 32
 
 struct ol_devlock {
 	int fd;              /* flock() target, the caller's */
@@ -34,10 +48,15 @@ struct ol_devlock {
 	char *path;          /* what is watched (for the wake-up) */
 	const char *name;    /* for logs */
 	int locked;
-	int marked;          /* our POSIX read lock: "waiting" */
-	int others_open;     /* opens minus closes seen, not ours */
+	int marked;          /* our POSIX mark "waiting" (byte 0) */
+	int holding_marked;  /* ... "holding" (byte 1) */
+	int others_open;     /* foreign opens minus foreign closes */
 	int64_t contender_at;    /* last foreign open, 0 none */
 	int contender_served;    /* ... seen holding the lock since */
+	int new_opens, new_closes;  /* seen, not yet told ours or foreign */
+	off_t present_at;        /* our presence mark's byte */
+	off_t known[DEVLOCK_KNOWN_MAX];  /* other handles of ours, by mark */
+	int nknown;
 };
 
 /* --- the inotify side ----------------------------------------------------- */
@@ -57,7 +76,8 @@ watch_open(ol_devlock_t *l)
 		return -1; /* a socket, a pipe, a deleted file's "(deleted)" */
 	if ((l->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		return -1;
-	if (inotify_add_watch(l->ino_fd, path, IN_OPEN | IN_CLOSE) < 0 ||
+	if (inotify_add_watch(l->ino_fd, path,
+	    IN_OPEN | IN_CLOSE | IN_ATTRIB) < 0 ||
 	    (l->path = strdup(path)) == NULL) {
 		close(l->ino_fd);
 		l->ino_fd = -1;
@@ -97,17 +117,17 @@ watch_read(ol_devlock_t *l)
 				break;
 			evlen = sizeof(*ev) + ev->len;
 			if (ev->mask & IN_Q_OVERFLOW) {
-				l->others_open = 0; /* lost count: no guess */
+				/* lost count: no guess */
+				l->others_open = l->new_opens = 0;
+				l->new_closes = 0;
 			} else if (ev->mask & IN_IGNORED) {
 				/* the node is gone (unplugged) */
 				watch_close(l);
 				return;
 			} else if (ev->mask & IN_OPEN) {
-				l->others_open++;
-				l->contender_at = ol_now_ms();
-				l->contender_served = 0;
-			} else if ((ev->mask & IN_CLOSE) && l->others_open > 0) {
-				l->others_open--;
+				l->new_opens++;
+			} else if (ev->mask & IN_CLOSE) {
+				l->new_closes++;
 			}
 		}
 	}
@@ -136,42 +156,160 @@ wake_waiters(ol_devlock_t *l)
 {
 	int fd;
 
+	/* A time stamp, not an open and a close: inotify merges an event
+	 * with an identical one still unread, so a wake-up's open could
+	 * swallow a contender's and its close then cancel the contender.
+	 * futimens() needs write access to the file, which a handle that
+	 * talks to the device has; the open and close are the fallback. */
+	if (futimens(l->fd, NULL) == 0)
+		return;
 	if (l->path != NULL &&
 	    (fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
 	    O_NOCTTY)) >= 0)
 		close(fd);
 }
 
-/* --- the waiting mark: a POSIX read lock on byte 0 ------------------------ */
+/* --- marks ---------------------------------------------------------------- */
 
 static void
-mark_set(ol_devlock_t *l, int on)
+mark_set(ol_devlock_t *l, int byte, int on)
 {
+	int *state = byte == MARK_WAITING ? &l->marked : &l->holding_marked;
 	struct flock fl;
 
-	if (l->marked == on)
+	if (*state == on)
 		return;
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = on ? F_RDLCK : F_UNLCK;
 	fl.l_whence = SEEK_SET;
-	fl.l_start = 0;
+	fl.l_start = byte;
 	fl.l_len = 1;
-	if (fcntl(l->fd, F_SETLK, &fl) == 0)
-		l->marked = on;
+	if (fcntl(l->fd, F_OFD_SETLK, &fl) == 0)
+		*state = on;
 }
 
-/* Another process's handle is waiting for the lock. */
+/* A handle of ours is open on the file: its open is not a contender for
+ * the other handles.  Held until the descriptor is closed. */
+static void
+mark_present(ol_devlock_t *l)
+{
+	struct flock fl;
+
+	l->present_at = PRESENT_BASE +
+	    (off_t)(((uint64_t)ol_now_us() * 2654435761u ^
+	    (uint64_t)getpid() * 40503u) % PRESENT_SLOTS);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = l->present_at;
+	fl.l_len = 1;
+	(void)fcntl(l->fd, F_OFD_SETLK, &fl);
+}
+
+static void
+mark_absent(const ol_devlock_t *l)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_UNLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = l->present_at;
+	fl.l_len = 1;
+	(void)fcntl(l->fd, F_OFD_SETLK, &fl);
+}
+
+/* The other handles' presence marks in [lo, hi): F_OFD_GETLK names one
+ * conflicting lock, not necessarily the lowest, so the range is split
+ * around each one found.  Adds their bytes to at, at most max. */
+static void
+present_marks(const ol_devlock_t *l, off_t lo, off_t hi, off_t *at, int *n,
+    int max)
+{
+	struct flock fl;
+	off_t found;
+
+	if (lo >= hi || *n >= max)
+		return;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = lo;
+	fl.l_len = hi - lo;
+	if (fcntl(l->fd, F_OFD_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+		return;
+	found = fl.l_start < lo ? lo : fl.l_start;
+	at[(*n)++] = found;
+	present_marks(l, lo, found, at, n, max);
+	present_marks(l, found + 1, hi, at, n, max);
+}
+
 static int
-someone_waits(const ol_devlock_t *l)
+count_missing(const off_t *from, int nfrom, const off_t *in, int nin)
+{
+	int i, j, missing = 0;
+
+	for (i = 0; i < nfrom; i++) {
+		for (j = 0; j < nin && in[j] != from[i]; j++)
+			;
+		missing += j == nin;
+	}
+	return missing;
+}
+
+/*
+ * Opens and closes seen since the last look, told apart: a handle of
+ * ours that appeared (a new presence mark) explains an open, one that
+ * went away a close; ours take their turns through the marks.  The rest
+ * are foreign (libfido2, a browser, a wake-up), and a foreign open is a
+ * contender until it is seen holding the lock or closes.
+ */
+static void
+attribute(ol_devlock_t *l, int force)
+{
+	off_t now[DEVLOCK_KNOWN_MAX];
+	int n = 0, opens, closes;
+
+	if (!force && l->new_opens == 0 && l->new_closes == 0)
+		return;
+	present_marks(l, PRESENT_BASE, PRESENT_BASE + PRESENT_SLOTS, now, &n,
+	    DEVLOCK_KNOWN_MAX);
+	opens = l->new_opens - count_missing(now, n, l->known, l->nknown);
+	/* A handle of ours that went away explains a close.  (A child forked
+	 * without exec keeps the description open: its parent's close then
+	 * makes no event, and one foreign open is counted too long, which
+	 * costs one bounded yield.) */
+	closes = l->new_closes - count_missing(l->known, l->nknown, now, n);
+	if (opens > 0) {
+		l->others_open += opens;
+		l->contender_at = ol_now_ms();
+		l->contender_served = 0;
+	} else if (opens < 0) {
+		/* a handle of ours whose open was read before its mark went
+		 * up, and counted as foreign then */
+		l->others_open -= -opens < l->others_open ? -opens :
+		    l->others_open;
+	}
+	if (closes > 0)
+		l->others_open -= closes < l->others_open ? closes :
+		    l->others_open;
+	memcpy(l->known, now, (size_t)n * sizeof(now[0]));
+	l->nknown = n;
+	l->new_opens = l->new_closes = 0;
+}
+
+/* Another process has the mark at byte. */
+static int
+mark_seen(const ol_devlock_t *l, int byte)
 {
 	struct flock fl;
 
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
-	fl.l_start = 0;
+	fl.l_start = byte;
 	fl.l_len = 1;
-	return fcntl(l->fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	return fcntl(l->fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
 }
 
 /* Another open file holds the flock (LOCK_SH fails only against
@@ -198,73 +336,87 @@ contender_pending(const ol_devlock_t *l)
 	    ol_now_ms() - l->contender_at < DEVLOCK_CONTENDER_MAX_MS;
 }
 
-/* Lets a contender or a marked waiter go first; returns why we yielded
- * ("" if we did not), for the log. */
-static const char *
-yield(ol_devlock_t *l, int64_t deadline)
-{
-	int64_t until = ol_now_ms() + DEVLOCK_YIELD_MAX_MS;
-	int backoff = 1, foreign, waiter;
-	const char *why = "";
+/*
+ * Whom this acquisition lets go first, if anyone:
+ *   a contender (a foreign open not yet seen holding the lock), by every
+ *   handle of ours, waiting or not: while it is pending none of ours
+ *   takes the lock, so a holder that is not one of ours is the
+ *   contender, and it is served;
+ *   another process's waiting handle of ours, by a handle that has not
+ *   waited in this acquisition (it held the lock last).
+ * Either for at most DEVLOCK_YIELD_MAX_MS per acquisition.
+ */
+enum yield_to { YIELD_NONE, YIELD_CONTENDER, YIELD_WAITER };
 
-	if (until > deadline)
-		until = deadline;
-	for (;;) {
-		foreign = contender_pending(l);
-		waiter = !foreign && someone_waits(l);
-		if (!foreign && !waiter)
-			break;
-		if (*why == '\0')
-			why = foreign ? "a program that opened the device" :
-			    "another program waiting for the device";
-		if (someone_holds(l)) {
-			l->contender_served = 1;
-			break;
-		}
-		if (ol_now_ms() >= until) {
-			/* it opened the node without ever locking it (a
-			 * browser that does not use flock): stop waiting */
-			l->contender_served = 1;
-			break;
-		}
-		watch_wait(l, backoff < ol_ms_left(until) ? backoff :
-		    ol_ms_left(until));
-		if (backoff < DEVLOCK_YIELD_PROBE_MAX_MS)
-			backoff *= 2;
+static enum yield_to
+yield_to(ol_devlock_t *l, int fresh)
+{
+	/* while a contender is pending, look again even without events: its
+	 * presence mark may have come up after its open was read */
+	attribute(l, contender_pending(l));
+	if (contender_pending(l)) {
+		if (!someone_holds(l) || mark_seen(l, MARK_HOLDING))
+			return YIELD_CONTENDER;
+		l->contender_served = 1; /* it holds the lock */
 	}
-	return why;
+	if (fresh && mark_seen(l, MARK_WAITING) && !someone_holds(l))
+		return YIELD_WAITER;
+	return YIELD_NONE;
 }
 
 int
 ol_devlock_acquire(ol_devlock_t *l, int timeout_ms)
 {
-	int64_t start = ol_now_ms(), deadline;
+	int64_t start = ol_now_ms(), deadline, yield_until = 0;
 	char holder[OL_PROC_COMM_MAX + 32] = "";
-	const char *why;
-	int backoff = 1, waited = 0, said = 0, r;
+	const char *why = "";
+	enum yield_to to;
+	int backoff = 1, fresh = 1, said = 0, r;
 
 	if (l == NULL)
 		return OL_ERR_ARG;
 	if (l->locked)
 		return OL_OK;
 	deadline = start + (timeout_ms < 0 ? 0 : timeout_ms);
-	watch_read(l);
-	why = yield(l, deadline);
 	for (;;) {
+		watch_read(l);
+		to = yield_to(l, fresh);
+		if (to != YIELD_NONE && yield_until == 0) {
+			yield_until = ol_now_ms() + DEVLOCK_YIELD_MAX_MS;
+			if (yield_until > deadline)
+				yield_until = deadline;
+		}
+		if (to != YIELD_NONE && ol_now_ms() < yield_until) {
+			why = to == YIELD_CONTENDER ? "a program that opened "
+			    "the device" : "another program waiting for the "
+			    "device";
+			watch_wait(l, backoff < ol_ms_left(yield_until) ?
+			    backoff : ol_ms_left(yield_until));
+			if (backoff < DEVLOCK_YIELD_PROBE_MAX_MS)
+				backoff *= 2;
+			continue;
+		}
+		if (to == YIELD_CONTENDER)
+			/* it opened the node and never locked it (a browser
+			 * without flock): not waited for again */
+			l->contender_served = 1;
+		/* the holding mark goes up before the lock and comes down
+		 * after it: a holder without the mark is never one of ours,
+		 * so it is the contender */
+		mark_set(l, MARK_HOLDING, 1);
 		if (flock(l->fd, LOCK_EX | LOCK_NB) == 0) {
 			l->locked = 1;
 			r = OL_OK;
 			break;
 		}
+		mark_set(l, MARK_HOLDING, 0);
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			ol_log(OL_LOG_CRITICAL, "%s: flock: %s", l->name,
 			    strerror(errno));
 			r = OL_ERR_IO;
 			break;
 		}
-		/* whoever holds it came in: nobody is left to yield to,
-		 * and what we wait for now is its release */
-		l->contender_served = 1;
+		fresh = 0;
 		why = "another program holding the device";
 		if (!said && ol_now_ms() - start >= DEVLOCK_LOG_WAIT_MS) {
 			/* a long wait: say for whom, while it still holds */
@@ -279,16 +431,14 @@ ol_devlock_acquire(ol_devlock_t *l, int timeout_ms)
 			r = OL_ERR_BUSY;
 			break;
 		}
-		mark_set(l, 1);
-		waited = 1;
+		mark_set(l, MARK_WAITING, 1);
 		watch_wait(l, backoff < ol_ms_left(deadline) ? backoff :
 		    ol_ms_left(deadline));
 		if (backoff < DEVLOCK_WAIT_MAX_MS)
 			backoff *= 2;
 	}
-	mark_set(l, 0);
-	if ((waited || *why != '\0') &&
-	    ol_now_ms() - start >= DEVLOCK_LOG_WAIT_MS)
+	mark_set(l, MARK_WAITING, 0);
+	if (*why != '\0' && ol_now_ms() - start >= DEVLOCK_LOG_WAIT_MS)
 		ol_log(OL_LOG_INFO, "%s: waited %lld ms for %s%s%s%s",
 		    l->name, (long long)(ol_now_ms() - start), why,
 		    holder[0] ? ", " : "", holder,
@@ -302,8 +452,9 @@ ol_devlock_release(ol_devlock_t *l)
 	if (l == NULL || !l->locked)
 		return;
 	flock(l->fd, LOCK_UN);
+	mark_set(l, MARK_HOLDING, 0);
 	l->locked = 0;
-	if (someone_waits(l))
+	if (mark_seen(l, MARK_WAITING))
 		wake_waiters(l);
 }
 
@@ -319,10 +470,14 @@ ol_devlock_new(int lock_fd, const char *name, ol_devlock_t **out)
 	l->fd = lock_fd;
 	l->ino_fd = -1;
 	l->name = name != NULL ? name : "device";
+	mark_present(l);
 	if (watch_open(l) != 0)
 		ol_log(OL_LOG_INFO, "%s: cannot watch the lock's file (%s); "
 		    "the lock works, waits end by time-outs only", l->name,
 		    strerror(errno));
+	/* our handles already there: only later ones are news */
+	present_marks(l, PRESENT_BASE, PRESENT_BASE + PRESENT_SLOTS, l->known,
+	    &l->nknown, DEVLOCK_KNOWN_MAX);
 	*out = l;
 	return OL_OK;
 }
@@ -336,7 +491,8 @@ ol_devlock_free(ol_devlock_t **lp)
 		return;
 	if (l->locked)
 		ol_devlock_release(l);
-	mark_set(l, 0);
+	mark_set(l, MARK_WAITING, 0);
+	mark_absent(l);
 	watch_close(l);
 	free(l->path);
 	free(l);

@@ -10,16 +10,18 @@
  * tries LOCK_EX|LOCK_NB, then sleeps 100, 200, ... 1500 ms, about 12 s in
  * all).  Fairness here costs nothing while nobody else wants the device:
  *
- *  - Somebody else opening the node (inotify IN_OPEN, minus IN_CLOSE) is
- *    a contender.  Before locking again, a handle gives it up to
- *    DEVLOCK_YIELD_MAX_MS to take the lock, and stops yielding as soon as
- *    it holds it, closes the node, or after DEVLOCK_CONTENDER_MAX_MS from
- *    its open (libfido2 has given up by then).
- *  - A handle of ours that must wait marks itself with a POSIX read lock
- *    on byte 0 of the same file (fcntl, independent of flock); a holder
- *    that sees the mark when it unlocks wakes the waiter (an open and a
- *    close of the node: an inotify event) and yields to it before it
- *    locks again.
+ *  - Every handle of ours marks itself present, and waiting or holding
+ *    when it does, with open file description locks (fcntl F_OFD_SETLK,
+ *    independent of flock) on bytes of the same file.
+ *  - Somebody else opening the node (inotify IN_OPEN not explained by a
+ *    new presence mark, minus IN_CLOSE) is a contender.  Every handle of
+ *    ours, waiting or about to lock again, leaves the lock free for up to
+ *    DEVLOCK_YIELD_MAX_MS per acquisition, until the contender holds it
+ *    (held, and not by one of ours), closes the node, or
+ *    DEVLOCK_CONTENDER_MAX_MS after its open (libfido2 has given up).
+ *  - A holder that sees a waiting mark when it unlocks wakes the waiter
+ *    (futimens() on the node: an inotify IN_ATTRIB) and yields to
+ *    it before it locks again.
  *  - A wait sleeps on the inotify descriptor (a close or a wake-up ends
  *    it at once) with a timeout that doubles from 1 ms to
  *    DEVLOCK_WAIT_MAX_MS: no polling every millisecond.

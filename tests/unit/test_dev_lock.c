@@ -213,10 +213,13 @@ own_clients_take_turns(void **state)
 	ol_devlock_t *l = NULL;
 	int64_t t, end, max_wait = 0;
 	long rounds = 0;
-	int fd = open_file(fx);
+	int fd;
 
-	assert_int_equal(ol_devlock_new(fd, "parent", &l), OL_OK);
+	/* the child first: a child forked after the open would share the
+	 * parent's open file description (programs exec, tests do not) */
 	start_flat_out_child(fx, 1500);
+	fd = open_file(fx);
+	assert_int_equal(ol_devlock_new(fd, "parent", &l), OL_OK);
 	ol_sleep_ms(200); /* the child is looping */
 	end = ol_now_ms() + 1000;
 	while (ol_now_ms() < end) {
@@ -278,6 +281,56 @@ libfido2_gets_in_against_flat_out_client(void **state)
 	assert_int_equal(f.failures, 0);
 	/* it waited for the session, not much longer */
 	assert_in_range(f.max_wait_ms, 250, 300 + SLACK_MS);
+}
+
+/*
+ * The soak found it: with two clients of ours flat out (pcscd and
+ * openloop-hid, say), each let the other in while libfido2 waited, and
+ * libfido2 gave up after its 12 s.  Every handle of ours yields to a
+ * pending foreign opener, waiting or not.
+ */
+static void
+libfido2_gets_in_against_two_of_ours(void **state)
+{
+	struct fx *fx = *state, fx2;
+	struct loop_figures f, f2;
+	int64_t t0, got, worst = 0;
+	int fd, i, n;
+
+	memset(&fx2, 0, sizeof(fx2));
+	memcpy(fx2.path, fx->path, sizeof(fx2.path));
+	start_flat_out_child(fx, 5000);
+	start_flat_out_child(&fx2, 5000);
+	ol_sleep_ms(300);
+	/* 6 sessions of 50 ms, 200 ms apart: each gets in at its first or
+	 * second try, never at a lucky later one */
+	for (n = 0; n < 6; n++) {
+		got = -1;
+		t0 = ol_now_ms();
+		fd = open_file(fx);
+		for (i = 1; i <= 15; i++) {
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+				got = ol_now_ms() - t0;
+				break;
+			}
+			ol_sleep_ms(100 * i);
+		}
+		assert_true(got >= 0);
+		if (got > worst)
+			worst = got;
+		ol_sleep_ms(50);
+		close(fd);
+		ol_sleep_ms(200);
+	}
+	print_message("libfido2-like client against two of ours: the worst "
+	    "of 6 sessions locked after %lld ms\n", (long long)worst);
+	assert_in_range(worst, 0, 100 + SLACK_MS / 2);
+	child_figures(fx, &f);
+	child_figures(&fx2, &f2);
+	print_message("ours: %ld and %ld rounds, longest waits %ld and %ld "
+	    "ms\n", f.rounds, f2.rounds, f.max_wait_ms, f2.max_wait_ms);
+	assert_int_equal(f.failures + f2.failures, 0);
+	assert_true(f.rounds > 50 && f2.rounds > 50);
 }
 
 /* An opener that never locks (a browser without flock) costs one yield
@@ -386,6 +439,7 @@ main(void)
 		T(relock_is_free_without_contention),
 		T(own_clients_take_turns),
 		T(libfido2_gets_in_against_flat_out_client),
+		T(libfido2_gets_in_against_two_of_ours),
 		T(yield_to_opener_is_bounded),
 		T(busy_then_close),
 	};

@@ -414,7 +414,15 @@ drain_simulator(ol_hid_t *hid)
 		    memcmp(buf, drain, sizeof(drain)) == 0)
 			break;
 		if (n > 0) {
-			count++;
+			/* a peer that floods and ignores DRAIN: the deadline
+			 * holds here too, not only when the queue runs dry */
+			if (++count % 256 == 0 && ol_ms_left(deadline) == 0) {
+				ol_log(OL_LOG_INFO, "%s: the simulator keeps "
+				    "sending and does not answer DRAIN",
+				    hid->name);
+				hid->sim_drain = 0;
+				break;
+			}
 			continue;
 		}
 		if (n == 0) {

@@ -430,6 +430,46 @@ test_drain(void **state)
 	assert_memory_equal(got, r, sizeof(r));
 }
 
+/* A device that never stops sending (a broken or hostile peer that also
+ * ignores DRAIN) must not keep the drain reading forever: it gives up
+ * after its time limit with what it counted. */
+static void
+test_drain_flood_is_bounded(void **state)
+{
+	struct srv *s = *state;
+	uint8_t r[OL_HID_REPORT_LEN];
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
+	int64_t t0, took;
+	pid_t pid[3];
+	int i, n, st;
+
+	srv_open(s, 0);
+	fill_report(r, 9);
+	/* three writers keep the socket's queue from ever running dry */
+	for (i = 0; i < 3; i++) {
+		if ((pid[i] = fork()) == 0) {
+			for (;;)
+				if (send(s->cfd[0], r, sizeof(r),
+				    MSG_NOSIGNAL) < 0)
+					_exit(0);
+		}
+		assert_true(pid[i] > 0);
+	}
+	pfd.fd = ol_hid_fileno(s->hid[0]);
+	assert_int_equal(poll(&pfd, 1, 2000), 1); /* the flood has begun */
+	t0 = ol_now_ms();
+	n = ol_hid_drain(s->hid[0]);
+	took = ol_now_ms() - t0;
+	for (i = 0; i < 3; i++) {
+		kill(pid[i], SIGKILL);
+		waitpid(pid[i], &st, 0);
+	}
+	print_message("drain against a flood: %d reports, %lld ms\n", n,
+	    (long long)took);
+	assert_true(n > 4096);
+	assert_in_range(took, 0, 1000 + SLACK_MS);
+}
+
 /* check_alive looks, it does not consume input. */
 static void
 test_check_alive_keeps_input(void **state)
@@ -627,6 +667,7 @@ main(void)
 		SRV_TEST(test_read_timeout),
 		SRV_TEST(test_read_wrong_size),
 		SRV_TEST(test_drain),
+		SRV_TEST(test_drain_flood_is_bounded),
 		SRV_TEST(test_check_alive_keeps_input),
 		SRV_TEST(test_server_gone),
 		SRV_TEST(test_serial_and_name),

@@ -171,20 +171,26 @@ wake_waiters(ol_devlock_t *l)
 
 /* --- marks ---------------------------------------------------------------- */
 
+/* One byte's mark, up (a read lock) or down; 0 or -1 as fcntl(). */
+static int
+byte_mark(int fd, off_t byte, int up)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = up ? F_RDLCK : F_UNLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = byte;
+	fl.l_len = 1;
+	return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
 static void
 mark_set(ol_devlock_t *l, int byte, int on)
 {
 	int *state = byte == MARK_WAITING ? &l->marked : &l->holding_marked;
-	struct flock fl;
 
-	if (*state == on)
-		return;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = on ? F_RDLCK : F_UNLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = byte;
-	fl.l_len = 1;
-	if (fcntl(l->fd, F_OFD_SETLK, &fl) == 0)
+	if (*state != on && byte_mark(l->fd, byte, on) == 0)
 		*state = on;
 }
 
@@ -193,30 +199,16 @@ mark_set(ol_devlock_t *l, int byte, int on)
 static void
 mark_present(ol_devlock_t *l)
 {
-	struct flock fl;
-
 	l->present_at = PRESENT_BASE +
 	    (off_t)(((uint64_t)ol_now_us() * 2654435761u ^
 	    (uint64_t)getpid() * 40503u) % PRESENT_SLOTS);
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_RDLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = l->present_at;
-	fl.l_len = 1;
-	(void)fcntl(l->fd, F_OFD_SETLK, &fl);
+	(void)byte_mark(l->fd, l->present_at, 1);
 }
 
 static void
 mark_absent(const ol_devlock_t *l)
 {
-	struct flock fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_UNLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = l->present_at;
-	fl.l_len = 1;
-	(void)fcntl(l->fd, F_OFD_SETLK, &fl);
+	(void)byte_mark(l->fd, l->present_at, 0);
 }
 
 /* The other handles' presence marks in [lo, hi): F_OFD_GETLK names one

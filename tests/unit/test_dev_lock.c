@@ -244,6 +244,24 @@ own_clients_take_turns(void **state)
 	assert_true(rounds * (EXCHANGE_MS + 1) > 250);
 }
 
+/* libfido2's way into the device: LOCK_EX|LOCK_NB, then sleeps of 100,
+ * 200, ... ms between 15 tries.  Milliseconds until it held the lock,
+ * -1 if it gave up. */
+static int64_t
+lock_like_libfido2(int fd)
+{
+	int64_t t0 = ol_now_ms();
+	int i;
+
+	for (i = 1; i <= 15; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return ol_now_ms() - t0;
+		assert_int_equal(errno, EWOULDBLOCK);
+		ol_sleep_ms(100 * i);
+	}
+	return -1;
+}
+
 /*
  * libfido2 against a client looping flat out: it opens the node, tries
  * LOCK_EX|LOCK_NB, sleeps 100, 200, ... ms between tries, and gives up
@@ -254,21 +272,13 @@ libfido2_gets_in_against_flat_out_client(void **state)
 {
 	struct fx *fx = *state;
 	struct loop_figures f;
-	int64_t t0, got = -1;
-	int fd, i;
+	int64_t got;
+	int fd;
 
 	start_flat_out_child(fx, 2500);
 	ol_sleep_ms(300);
-	t0 = ol_now_ms();
 	fd = open_file(fx);
-	for (i = 1; i <= 15; i++) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			got = ol_now_ms() - t0;
-			break;
-		}
-		assert_int_equal(errno, EWOULDBLOCK);
-		ol_sleep_ms(100 * i);
-	}
+	got = lock_like_libfido2(fd);
 	print_message("libfido2-like client locked after %lld ms\n",
 	    (long long)got);
 	assert_true(got >= 0);
@@ -294,8 +304,8 @@ libfido2_gets_in_against_two_of_ours(void **state)
 {
 	struct fx *fx = *state, fx2;
 	struct loop_figures f, f2;
-	int64_t t0, got, worst = 0;
-	int fd, i, n;
+	int64_t got, worst = 0;
+	int fd, n;
 
 	memset(&fx2, 0, sizeof(fx2));
 	memcpy(fx2.path, fx->path, sizeof(fx2.path));
@@ -305,16 +315,8 @@ libfido2_gets_in_against_two_of_ours(void **state)
 	/* 6 sessions of 50 ms, 200 ms apart: each gets in at its first or
 	 * second try, never at a lucky later one */
 	for (n = 0; n < 6; n++) {
-		got = -1;
-		t0 = ol_now_ms();
 		fd = open_file(fx);
-		for (i = 1; i <= 15; i++) {
-			if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-				got = ol_now_ms() - t0;
-				break;
-			}
-			ol_sleep_ms(100 * i);
-		}
+		got = lock_like_libfido2(fd);
 		assert_true(got >= 0);
 		if (got > worst)
 			worst = got;

@@ -509,6 +509,61 @@ pin_and_reset(void **st)
 	dev_close(&dev);
 }
 
+/* credProtect as OpenSSH uses it (level 2 for "-O resident", 3 for
+ * "-O verify-required"): kept with the credential, enforced on use */
+static void
+cred_protect(void **st)
+{
+	static const unsigned char u2[] = { 0x02 }, u3[] = { 0x03 };
+	fido_dev_t *dev = dev_open(0);
+	fido_cred_t *c2, *c3;
+	fido_assert_t *a;
+	size_t i;
+
+	(void)st;
+	assert_true(fido_dev_supports_cred_prot(dev));
+	c2 = cred_new(COSE_ES256, "prot.example", u2, 1, 1);
+	assert_int_equal(fido_cred_set_prot(c2, FIDO_CRED_PROT_UV_OPTIONAL_WITH_ID),
+	    FIDO_OK);
+	assert_int_equal(make(dev, c2, NULL), FIDO_OK);
+	assert_int_equal(fido_cred_prot(c2), FIDO_CRED_PROT_UV_OPTIONAL_WITH_ID);
+	assert_int_equal(fido_cred_verify_self(c2), FIDO_OK);
+	/* not discoverable without UV; by its ID it is */
+	a = assert_new("prot.example", NULL);
+	assert_int_equal(fido_dev_get_assert(dev, a, NULL),
+	    FIDO_ERR_NO_CREDENTIALS);
+	fido_assert_free(&a);
+	a = assert_new("prot.example", c2);
+	assert_int_equal(fido_dev_get_assert(dev, a, NULL), FIDO_OK);
+	verify_assert(a, 0, c2);
+	fido_assert_free(&a);
+
+	/* level 3 needs the PIN to be made useful at all */
+	assert_int_equal(fido_dev_set_pin(dev, "1234", NULL), FIDO_OK);
+	c3 = cred_new(COSE_EDDSA, "prot.example", u3, 1, 1);
+	assert_int_equal(fido_cred_set_prot(c3, FIDO_CRED_PROT_UV_REQUIRED),
+	    FIDO_OK);
+	assert_int_equal(make(dev, c3, "1234"), FIDO_OK);
+	assert_int_equal(fido_cred_prot(c3), FIDO_CRED_PROT_UV_REQUIRED);
+	assert_int_equal(fido_cred_verify_self(c3), FIDO_OK);
+	a = assert_new("prot.example", c3);
+	assert_int_equal(fido_dev_get_assert(dev, a, NULL),
+	    FIDO_ERR_NO_CREDENTIALS);
+	fido_assert_free(&a);
+	/* with the PIN both are discovered, newest first, both verify */
+	a = assert_new("prot.example", NULL);
+	assert_int_equal(fido_dev_get_assert(dev, a, "1234"), FIDO_OK);
+	assert_int_equal(fido_assert_count(a), 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(fido_assert_flags(a, i) & 0x05, 0x05);
+		verify_assert(a, i, i == 0 ? c3 : c2);
+	}
+	fido_assert_free(&a);
+	fido_cred_free(&c2);
+	fido_cred_free(&c3);
+	dev_close(&dev);
+}
+
 static void
 touch_denied(void **st)
 {
@@ -598,6 +653,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(pin_and_reset, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(cred_protect, setup, teardown),
 		cmocka_unit_test_setup_teardown(touch_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(u2f_round_trip, setup,
 		    teardown),

@@ -509,12 +509,39 @@ pin_and_reset(void **st)
 	dev_close(&dev);
 }
 
+/* a resident credential of "prot.example" with credProtect level prot,
+ * made (with pin, if not NULL) and self-verified */
+static fido_cred_t *
+make_protected(fido_dev_t *dev, int type, unsigned char uid, int prot,
+    const char *pin)
+{
+	fido_cred_t *c = cred_new(type, "prot.example", &uid, 1, 1);
+
+	assert_int_equal(fido_cred_set_prot(c, prot), FIDO_OK);
+	assert_int_equal(make(dev, c, pin), FIDO_OK);
+	assert_int_equal(fido_cred_prot(c), prot);
+	assert_int_equal(fido_cred_verify_self(c), FIDO_OK);
+	return c;
+}
+
+/* getAssertion of "prot.example" (allowList: allow, if not NULL) */
+static int
+get_assert_status(fido_dev_t *dev, const fido_cred_t *allow, const char *pin)
+{
+	fido_assert_t *a = assert_new("prot.example", allow);
+	int r = fido_dev_get_assert(dev, a, pin);
+
+	if (r == FIDO_OK && allow != NULL)
+		verify_assert(a, 0, allow);
+	fido_assert_free(&a);
+	return r;
+}
+
 /* credProtect as OpenSSH uses it (level 2 for "-O resident", 3 for
  * "-O verify-required"): kept with the credential, enforced on use */
 static void
 cred_protect(void **st)
 {
-	static const unsigned char u2[] = { 0x02 }, u3[] = { 0x03 };
 	fido_dev_t *dev = dev_open(0);
 	fido_cred_t *c2, *c3;
 	fido_assert_t *a;
@@ -522,34 +549,20 @@ cred_protect(void **st)
 
 	(void)st;
 	assert_true(fido_dev_supports_cred_prot(dev));
-	c2 = cred_new(COSE_ES256, "prot.example", u2, 1, 1);
-	assert_int_equal(fido_cred_set_prot(c2, FIDO_CRED_PROT_UV_OPTIONAL_WITH_ID),
-	    FIDO_OK);
-	assert_int_equal(make(dev, c2, NULL), FIDO_OK);
-	assert_int_equal(fido_cred_prot(c2), FIDO_CRED_PROT_UV_OPTIONAL_WITH_ID);
-	assert_int_equal(fido_cred_verify_self(c2), FIDO_OK);
+	c2 = make_protected(dev, COSE_ES256, 2,
+	    FIDO_CRED_PROT_UV_OPTIONAL_WITH_ID, NULL);
 	/* not discoverable without UV; by its ID it is */
-	a = assert_new("prot.example", NULL);
-	assert_int_equal(fido_dev_get_assert(dev, a, NULL),
+	assert_int_equal(get_assert_status(dev, NULL, NULL),
 	    FIDO_ERR_NO_CREDENTIALS);
-	fido_assert_free(&a);
-	a = assert_new("prot.example", c2);
-	assert_int_equal(fido_dev_get_assert(dev, a, NULL), FIDO_OK);
-	verify_assert(a, 0, c2);
-	fido_assert_free(&a);
+	assert_int_equal(get_assert_status(dev, c2, NULL), FIDO_OK);
 
 	/* level 3 needs the PIN to be made useful at all */
 	assert_int_equal(fido_dev_set_pin(dev, "1234", NULL), FIDO_OK);
-	c3 = cred_new(COSE_EDDSA, "prot.example", u3, 1, 1);
-	assert_int_equal(fido_cred_set_prot(c3, FIDO_CRED_PROT_UV_REQUIRED),
-	    FIDO_OK);
-	assert_int_equal(make(dev, c3, "1234"), FIDO_OK);
-	assert_int_equal(fido_cred_prot(c3), FIDO_CRED_PROT_UV_REQUIRED);
-	assert_int_equal(fido_cred_verify_self(c3), FIDO_OK);
-	a = assert_new("prot.example", c3);
-	assert_int_equal(fido_dev_get_assert(dev, a, NULL),
+	c3 = make_protected(dev, COSE_EDDSA, 3, FIDO_CRED_PROT_UV_REQUIRED,
+	    "1234");
+	assert_int_equal(get_assert_status(dev, c3, NULL),
 	    FIDO_ERR_NO_CREDENTIALS);
-	fido_assert_free(&a);
+	assert_int_equal(get_assert_status(dev, c3, "1234"), FIDO_OK);
 	/* with the PIN both are discovered, newest first, both verify */
 	a = assert_new("prot.example", NULL);
 	assert_int_equal(fido_dev_get_assert(dev, a, "1234"), FIDO_OK);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ol_err.h"
+#include "ol_log.h"
 #include "sim_flash.h"
 
 static int
@@ -105,6 +106,21 @@ out:
 	close(fd);
 	errno = e;
 	return r;
+}
+
+void
+sim_flash_log_read_error(const char *what, const char *path, int r,
+    const char *why, size_t max)
+{
+	int e = errno;
+
+	if (r == OL_ERR_PROTOCOL)
+		ol_log(OL_LOG_CRITICAL, "%s %s: over %zu bytes, not a state "
+		    "file", what, path, max);
+	else if (r != OL_ERR_NO_DEVICE)
+		ol_log(OL_LOG_CRITICAL, "%s %s: %s%s%s", what, path,
+		    why != NULL ? why : ol_strerror(r), e != 0 ? ": " : "",
+		    e != 0 ? strerror(e) : "");
 }
 
 static int

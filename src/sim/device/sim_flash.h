@@ -32,6 +32,11 @@ int sim_flash_read(const char *path, size_t max, uint8_t **out, size_t *len,
  * failed and errno its cause; path is then unchanged, unless only the
  * directory's fsync failed (*why says so).
  */
+/* Logs why sim_flash_read() failed (r, why, errno), as "WHAT PATH: ...";
+ * nothing for OL_ERR_NO_DEVICE. */
+void sim_flash_log_read_error(const char *what, const char *path, int r,
+    const char *why, size_t max);
+
 int sim_flash_write(const char *path, const uint8_t *buf, size_t len,
     const char **why);
 

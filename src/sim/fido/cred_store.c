@@ -319,13 +319,7 @@ cred_store_load(const char *path, struct fido_state *st)
 		return OL_ERR_ARG;
 	if ((r = sim_flash_read(path, CRED_STORE_FILE_MAX, &buf, &len,
 	    &why)) != OL_OK) {
-		if (r == OL_ERR_PROTOCOL)
-			ol_log(OL_LOG_CRITICAL, "FIDO state %s: over %d bytes, "
-			    "not a state file", path, CRED_STORE_FILE_MAX);
-		else if (r != OL_ERR_NO_DEVICE)
-			ol_log(OL_LOG_CRITICAL, "FIDO state %s: %s%s%s", path,
-			    why, errno != 0 ? ": " : "", errno != 0 ?
-			    strerror(errno) : "");
+		sim_flash_log_read_error("FIDO state", path, r, why, CRED_STORE_FILE_MAX);
 		return r;
 	}
 	if ((r = cred_store_decode(buf, len, st)) != OL_OK)

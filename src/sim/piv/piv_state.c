@@ -657,13 +657,7 @@ piv_state_load(const char *path, struct piv_state *st)
 	}
 	if ((r = sim_flash_read(path, STATE_FILE_MAX, &buf, &len, &why)) !=
 	    OL_OK) {
-		if (r == OL_ERR_PROTOCOL)
-			ol_log(OL_LOG_CRITICAL, "state file %s: over %d bytes, "
-			    "not a state file", path, STATE_FILE_MAX);
-		else if (r != OL_ERR_NO_DEVICE)
-			ol_log(OL_LOG_CRITICAL, "state file %s: %s%s%s", path,
-			    why, errno != 0 ? ": " : "", errno != 0 ?
-			    strerror(errno) : "");
+		sim_flash_log_read_error("state file", path, r, why, STATE_FILE_MAX);
 		goto out;
 	}
 	if ((r = decode(buf, len, st, &why, &at)) != OL_OK)

@@ -48,6 +48,7 @@ main(void)
 #include <fido/es256.h>
 
 #include "fido_sock_io.h"
+#include "sim_child.h"
 #include "timeutil.h"
 
 static char dir[] = "/tmp/ol-fido-host.XXXXXX";
@@ -56,48 +57,20 @@ static pid_t sim_pid = -1;
 
 /* --- the simulator ------------------------------------------------------- */
 
-static int
-accepting(void)
-{
-	void *h = fido_sock_io.open(sock);
-
-	if (h == NULL)
-		return 0;
-	fido_sock_io.close(h);
-	return 1;
-}
-
 static void
 start_sim(const char *touch)
 {
-	int i;
+	const char *const args[] = { "--touch", touch, "--timing", "instant",
+	    "--state", state, NULL };
 
-	sim_pid = fork();
-	assert_true(sim_pid >= 0);
-	if (sim_pid == 0) {
-		if (getenv("OL_FIDO_HOST_VERBOSE") == NULL &&
-		    freopen("/dev/null", "w", stderr) == NULL)
-			_exit(126);
-		execl(OPENLOOP_SIM, "openloop-sim", "--socket", sock,
-		    "--touch", touch, "--timing", "instant", "--state", state,
-		    (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 250 && !accepting(); i++)
-		ol_sleep_ms(20);
-	assert_true(accepting());
+	sim_pid = sim_child_start(sock, args);
+	assert_true(sim_pid > 0);
 }
 
 static void
 stop_sim(void)
 {
-	int status;
-
-	if (sim_pid <= 0)
-		return;
-	kill(sim_pid, SIGTERM);
-	waitpid(sim_pid, &status, 0);
-	sim_pid = -1;
+	sim_child_stop(&sim_pid);
 }
 
 static int

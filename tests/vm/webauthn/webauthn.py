@@ -91,10 +91,12 @@ def main():
     srv = serve()
     url = f"http://localhost:{srv.server_address[1]}/"
     m = Marionette(port, time.monotonic() + timeout)
+    if t0 is not None:
+        print(f"marionette listening {int(time.time() * 1000) - t0} ms after the browser's start")
     m.cmd("WebDriver:NewSession", {})
     m.cmd("WebDriver:SetTimeouts", {"script": int(timeout * 1000)})
     if t0 is not None:
-        print(f"marionette session {int(time.time() * 1000) - t0} ms after the browser's start")
+        print(f"marionette session (browser window ready) {int(time.time() * 1000) - t0} ms after the browser's start")
     results = {"url": url, "virtual": virtual, "ceremonies": {}}
     if virtual:
         aid = m.cmd("WebAuthn:AddVirtualAuthenticator", {

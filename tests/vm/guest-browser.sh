@@ -39,7 +39,7 @@ ff_procs() {
 }
 
 browser_stage() {
-	local ffp=$OL_W/firefox mport=28999 t0 ff_pid sim_mark rc n
+	local ffp=$OL_W/firefox mport=28999 t0 ff_pid sim_mark rc when
 
 	if [ -z "$FF" ] || ! "$PY" -c 'import cryptography' 2>/dev/null; then
 		notok "browser: firefox-esr and python3-cryptography on the host (scripts/setup.sh --vm)"

@@ -18,7 +18,7 @@
 #   OL_VM_CACHE    kernel cache, outside the clone (/var/cache/ifd-openloop-vm)
 #   OL_VM_STAGE    last stage to run in the guest: boot, udev, pcscd, piv, fido, browser, unplug (all)
 #   OL_VM_TIMEOUT  seconds for the whole guest run (default 720: Firefox
-#                  alone takes 1 to 3 minutes to start under TCG)
+#                  alone takes 50 s to 3 minutes to start under TCG)
 #   OL_VM_ACCEL    qemu -accel value (default tcg; kvm where it works)
 #   OL_KEEP=1      keep the work directory (logs, initramfs)
 # Needs (Debian; scripts/setup.sh --vm installs them): qemu-system-x86

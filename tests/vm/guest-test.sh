@@ -16,6 +16,8 @@
 #   piv    provisioning, pkcs11-tool signature, openssl verification
 #   fido   a loop of PC/SC signatures while fido2-token -L and -I use the
 #          same /dev/hidraw0: both sides without an error
+#   browser Firefox ESR headless (Marionette) does WebAuthn create/get with
+#          the device through /dev/hidraw0 (guest-browser.sh)
 #   unplug the gadget unbound in the middle of the loop: pcscd removes the
 #          reader, the clients fail cleanly, pcscd survives with no fd or
 #          thread left behind; bound again: the reader returns and signs
@@ -29,7 +31,7 @@ SERIAL=OLVM0001
 PIN=123456
 PASS=0
 FAIL=0
-STAGES="boot udev pcscd piv fido unplug"
+STAGES="boot udev pcscd piv fido browser unplug"
 
 tap() { echo "$*" >/dev/ttyS1; echo "$*" >/dev/console; }
 ok() { PASS=$((PASS + 1)); tap "ok - $*"; }
@@ -331,6 +333,11 @@ check "fido: every pkcs11-tool signature of the loop verified, none failed" \
 [ "$(loop_failures "$OL_W/loop-fido.log")" = 0 ] || diag "$(cat "$OL_W"/loop-fido.log.*.out | head -20)"
 check "fido: every pcsc-probe round answered 9000, no PC/SC error" probe_only_ok "$OL_W/probe-fido.out"
 check "fido: the simulator answered authenticatorGetInfo" grep -q 'CTAP2 authenticatorGetInfo' "$OUT/sim.log"
+stage_on browser || exit 0
+
+# ------------------------------------------------------------- browser --
+# Firefox ESR headless does WebAuthn create/get on /dev/hidraw0
+. "$OL_SRCDIR/tests/vm/guest-browser.sh"
 stage_on unplug || exit 0
 
 # -------------------------------------------------------------- unplug --

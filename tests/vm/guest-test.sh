@@ -435,9 +435,13 @@ check "unplug: pcsc-probe's loop signed again after each bind" test "$probe_back
 check "unplug: pkcs11-tool signed, openssl verified, after each bind" test "$p11_ok" = "$CYCLES"
 probe_no_bad_sw() { ! grep -h '^outcome: [0-9]* sw ' "$OL_W"/probe-unplug-*.out | grep -q .; }
 check "unplug: pcsc-probe never got a wrong status word" probe_no_bad_sw
-probe_errors_clean() { # only PC/SC errors that say the reader or card is gone
+# only PC/SC errors that say the reader or card is gone.  "Transaction
+# failed." is pcscd's answer to SCardTransmit when the driver reports the
+# device gone (IFD_NO_SUCH_DEVICE) in the middle of an APDU: an unbind
+# can land there (seen once in 6 runs).
+probe_errors_clean() {
 	! grep -h '^outcome: ' "$OL_W"/probe-unplug-*.out | grep -v ' ok$' |
-		grep -Ev 'Reader is unavailable|Cannot find a smart card reader|Unknown reader|No smart card inserted|Smart card has been removed|Invalid handle' | grep -q .
+		grep -Ev 'Reader is unavailable|Cannot find a smart card reader|Unknown reader|No smart card inserted|Smart card has been removed|Invalid handle|Transaction failed' | grep -q .
 }
 check "unplug: every error pcsc-probe saw says the reader is gone" probe_errors_clean
 check "unplug: pcscd survived" kill -0 "$PCSCD_PID"

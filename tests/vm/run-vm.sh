@@ -17,7 +17,7 @@
 #   top_builddir, top_srcdir   default: build/ and the clone
 #   OL_VM_CACHE    kernel cache, outside the clone (/var/cache/ifd-openloop-vm)
 #   OL_VM_STAGE    last stage to run in the guest: boot, udev, pcscd, piv, fido, browser, unplug (all)
-#   OL_VM_TIMEOUT  seconds for the whole guest run (default 720: Firefox
+#   OL_VM_TIMEOUT  seconds for the whole guest run (default 1080: Firefox
 #                  alone takes 50 s to 3 minutes to start under TCG)
 #   OL_VM_ACCEL    qemu -accel value (default tcg; kvm where it works)
 #   OL_KEEP=1      keep the work directory (logs, initramfs)
@@ -32,7 +32,7 @@ top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir/build}" && pwd)
 CACHE=${OL_VM_CACHE:-/var/cache/ifd-openloop-vm}
 STAGE=${OL_VM_STAGE:-unplug}
-TIMEOUT=${OL_VM_TIMEOUT:-720}
+TIMEOUT=${OL_VM_TIMEOUT:-1080}
 ACCEL=${OL_VM_ACCEL:-tcg}
 
 die() { echo "run-vm.sh: $*" >&2; exit 1; }

@@ -16,13 +16,15 @@
 # Environment:
 #   top_builddir, top_srcdir   default: build/ and the clone
 #   OL_VM_CACHE    kernel cache, outside the clone (/var/cache/ifd-openloop-vm)
-#   OL_VM_STAGE    last stage to run in the guest: boot, udev, pcscd, piv, fido, unplug (all)
-#   OL_VM_TIMEOUT  seconds for the whole guest run (default 480)
+#   OL_VM_STAGE    last stage to run in the guest: boot, udev, pcscd, piv, fido, fido2, unplug (all)
+#   OL_VM_TIMEOUT  seconds for the whole guest run (default 720: a bound,
+#                  the run takes 5 to 6 minutes under TCG on 2 CPUs)
 #   OL_VM_ACCEL    qemu -accel value (default tcg; kvm where it works)
 #   OL_KEEP=1      keep the work directory (logs, initramfs)
 # Needs (Debian; scripts/setup.sh --vm installs them): qemu-system-x86
 # busybox-static cpio kmod, plus what the guest runs from the host: udev
-# pcscd pcsc-tools opensc yubico-piv-tool openssl acl libccid fido2-tools.
+# pcscd pcsc-tools opensc yubico-piv-tool openssl acl libccid fido2-tools
+# openssh-client openssh-server iproute2 procps.
 
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +32,7 @@ top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir/build}" && pwd)
 CACHE=${OL_VM_CACHE:-/var/cache/ifd-openloop-vm}
 STAGE=${OL_VM_STAGE:-unplug}
-TIMEOUT=${OL_VM_TIMEOUT:-480}
+TIMEOUT=${OL_VM_TIMEOUT:-720}
 ACCEL=${OL_VM_ACCEL:-tcg}
 
 die() { echo "run-vm.sh: $*" >&2; exit 1; }

@@ -44,12 +44,14 @@
 
 #include <PCSC/winscard.h>
 
+#include "bench_util.h"
 #include "ctaphid.h"
 #include "ctaphid_host.h"
 #include "hid_dev.h"
 #include "ol_err.h"
 #include "ol_log.h"
 
+#define PROG "openloop-bench-fairness"
 #define FIDO_TRIES 15          /* libfido2's, then it gives up */
 #define FIDO_SLEEP_STEP_MS 100 /* its sleeps: 100, 200, ... ms */
 
@@ -68,28 +70,6 @@ struct summary {
 	double median, p95, max;
 };
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void
-sleep_ms(double ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1e3);
-	ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1e3) * 1e6);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static int
 series_add(struct series *s, double v)
 {
@@ -107,27 +87,14 @@ series_add(struct series *s, double v)
 	return 0;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static struct summary
 summarize(struct series *s)
 {
 	struct summary r = { s->n, -1, -1, -1 };
-	size_t k;
 
 	if (s->n == 0)
 		return r;
-	qsort(s->v, s->n, sizeof(double), cmp_double);
-	r.median = s->n % 2 ? s->v[s->n / 2] :
-	    (s->v[s->n / 2 - 1] + s->v[s->n / 2]) / 2;
-	k = (95 * s->n + 99) / 100; /* nearest rank */
-	r.p95 = s->v[k > 0 ? k - 1 : 0];
+	bench_percentiles(s->v, s->n, &r.median, &r.p95);
 	r.max = s->v[s->n - 1];
 	return r;
 }
@@ -190,7 +157,7 @@ pcsc_apdu(struct pcsc_loop *l)
 {
 	BYTE resp[258];
 	DWORD len = sizeof(resp);
-	double t = now_ms();
+	double t = bench_now_ms();
 
 	if (SCardTransmit(l->card, SCARD_PCI_T1, select_piv,
 	    sizeof(select_piv), NULL, resp, &len) != SCARD_S_SUCCESS ||
@@ -198,7 +165,7 @@ pcsc_apdu(struct pcsc_loop *l)
 		l->errors++;
 		return -1;
 	}
-	return series_add(&l->lat, now_ms() - t);
+	return series_add(&l->lat, bench_now_ms() - t);
 }
 
 static void *
@@ -206,10 +173,10 @@ pcsc_thread(void *arg)
 {
 	struct pcsc_loop *l = arg;
 
-	l->started = now_ms();
+	l->started = bench_now_ms();
 	while (!l->stop)
 		(void)pcsc_apdu(l);
-	l->ended = now_ms();
+	l->ended = bench_now_ms();
 	return NULL;
 }
 
@@ -237,7 +204,7 @@ fido_session(const char *sock_path, double hold_ms)
 	int lock_fd = -1, sfd = -1;
 
 	snprintf(lock_path, sizeof(lock_path), "%s.lock", sock_path);
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	if ((lock_fd = open(lock_path, O_RDONLY | O_CLOEXEC)) < 0)
 		goto out;
 	for (res.tries = 1; ; res.tries++) {
@@ -245,9 +212,9 @@ fido_session(const char *sock_path, double hold_ms)
 			break;
 		if (errno != EWOULDBLOCK || res.tries == FIDO_TRIES)
 			goto out;
-		sleep_ms(FIDO_SLEEP_STEP_MS * res.tries);
+		bench_sleep_ms(FIDO_SLEEP_STEP_MS * res.tries);
 	}
-	res.wait_ms = now_ms() - t0;
+	res.wait_ms = bench_now_ms() - t0;
 	/* its own connection, which takes no lock of ours: it has its own */
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -267,7 +234,7 @@ fido_session(const char *sock_path, double hold_ms)
 	    resp, sizeof(resp), &resp_len) != OL_OK || resp_len < 1 ||
 	    resp[0] != 0x00)
 		goto out;
-	sleep_ms(hold_ms);
+	bench_sleep_ms(hold_ms);
 	res.ok = 1;
 out:
 	ol_ctap_free(&c);
@@ -295,7 +262,7 @@ fido_thread(void *arg)
 
 	while (!f->stop) {
 		r = fido_session(f->sock_path, f->hold_ms);
-		sleep_ms(f->gap_ms);
+		bench_sleep_ms(f->gap_ms);
 		if (!r.ok) {
 			f->failures++;
 			continue;
@@ -311,23 +278,9 @@ fido_thread(void *arg)
 static double
 proc_cpu_ms(long pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	size_t n;
+	double us = bench_proc_cpu_us(pid);
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* after the command name in parentheses: fields 3.. ; utime is 14 */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu "
-	    "%llu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+	return us < 0 ? -1 : us / 1000.0;
 }
 
 /* Context switches (voluntary + not) of each thread of pid: the wake-ups
@@ -397,7 +350,7 @@ idle_report(long pid, int idle_s)
 	if ((cpu0 = proc_cpu_ms(pid)) < 0)
 		return 1;
 	ntb = proc_task_switches(pid, tb, MAX_TASKS);
-	sleep_ms(idle_s * 1000.0);
+	bench_sleep_ms(idle_s * 1000.0);
 	nta = proc_task_switches(pid, ta, MAX_TASKS);
 	if ((cpu1 = proc_cpu_ms(pid)) < 0)
 		return 1;
@@ -451,7 +404,7 @@ main(int argc, char **argv)
 	};
 	const char *reader = NULL, *device = NULL, *json = NULL, *sock;
 	int sessions = 20, starve_s = 5, idle_s = 60, opt, i, rc = 1;
-	int idle_only = 0;
+	int idle_only = 0, pid_arg;
 	long pid = 0;
 	struct pcsc_loop alone, busy, starve;
 	struct fido_loop fl;
@@ -471,10 +424,27 @@ main(int argc, char **argv)
 		switch (opt) {
 		case O_READER: reader = optarg; break;
 		case O_DEVICE: device = optarg; break;
-		case O_SESSIONS: sessions = atoi(optarg); break;
-		case O_STARVE: starve_s = atoi(optarg); break;
-		case O_IDLE: idle_s = atoi(optarg); break;
-		case O_PID: pid = atol(optarg); break;
+		case O_SESSIONS:
+			if (bench_parse_int(PROG, "--sessions", optarg, 1,
+			    100000, &sessions))
+				return 2;
+			break;
+		case O_STARVE:
+			if (bench_parse_int(PROG, "--starve-seconds", optarg, 1,
+			    3600, &starve_s))
+				return 2;
+			break;
+		case O_IDLE:
+			if (bench_parse_int(PROG, "--idle-seconds", optarg, 0,
+			    3600, &idle_s))
+				return 2;
+			break;
+		case O_PID:
+			if (bench_parse_int(PROG, "--pcscd-pid", optarg, 1,
+			    1 << 30, &pid_arg))
+				return 2;
+			pid = pid_arg;
+			break;
 		case O_JSON: json = optarg; break;
 		case O_IDLE_ONLY: idle_only = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -502,10 +472,10 @@ main(int argc, char **argv)
 	for (i = 0; i < 20; i++)
 		(void)pcsc_apdu(&alone);
 	alone.lat.n = 0;
-	alone.started = now_ms();
-	while (now_ms() - alone.started < 1000)
+	alone.started = bench_now_ms();
+	while (bench_now_ms() - alone.started < 1000)
 		(void)pcsc_apdu(&alone);
-	rate_alone = (double)alone.lat.n / ((now_ms() - alone.started) / 1e3);
+	rate_alone = (double)alone.lat.n / ((bench_now_ms() - alone.started) / 1e3);
 	s_alone = summarize(&alone.lat);
 	pcsc_disconnect(&alone);
 
@@ -514,9 +484,9 @@ main(int argc, char **argv)
 		return 1;
 	if (pthread_create(&th, NULL, pcsc_thread, &busy) != 0)
 		return 1;
-	sleep_ms(200);
+	bench_sleep_ms(200);
 	for (i = 0; i < sessions; i++) {
-		sleep_ms(100 + rand() % 200);
+		bench_sleep_ms(100 + rand() % 200);
 		r = fido_session(sock, 0);
 		if (!r.ok) {
 			fido_fail++;
@@ -541,9 +511,9 @@ main(int argc, char **argv)
 		return 1;
 	if (pthread_create(&th, NULL, fido_thread, &fl) != 0)
 		return 1;
-	sleep_ms(300);
-	starve.started = now_ms();
-	while (now_ms() - starve.started < starve_s * 1000.0)
+	bench_sleep_ms(300);
+	starve.started = bench_now_ms();
+	while (bench_now_ms() - starve.started < starve_s * 1000.0)
 		(void)pcsc_apdu(&starve);
 	fl.stop = 1;
 	pthread_join(th, NULL);
@@ -553,7 +523,7 @@ main(int argc, char **argv)
 	/* c: idle */
 	if (pid > 0 && (cpu0 = proc_cpu_ms(pid)) >= 0) {
 		ntb = proc_task_switches(pid, tb, MAX_TASKS);
-		sleep_ms(idle_s * 1000.0);
+		bench_sleep_ms(idle_s * 1000.0);
 		nta = proc_task_switches(pid, ta, MAX_TASKS);
 		if ((cpu1 = proc_cpu_ms(pid)) >= 0)
 			idle_cpu_ms = cpu1 - cpu0;

@@ -43,6 +43,7 @@
 
 #include <PCSC/winscard.h>
 
+#include "bench_util.h"
 #include "ctaphid.h"
 #include "ctaphid_host.h"
 #include "hid_dev.h"
@@ -166,15 +167,6 @@ static int n_scale_readers;
 static struct scale_row scale_rows[3];
 static int n_scale_rows;
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* CTAPHID reports a message of len bytes takes (init + continuations) */
 static size_t
 reports_for(size_t len)
@@ -185,34 +177,23 @@ reports_for(size_t len)
 	    CTAPHID_CONT_DATA;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* nearest-rank percentiles of v[0..n-1] (sorted here) */
 static void
 compute_stats(double *v, int n, struct stats *st)
 {
 	double sum = 0;
-	int i, k;
+	int i;
 
 	st->n = n;
-	if (n == 0) {
-		st->median_ms = st->p95_ms = st->mean_ms = st->min_ms = 0;
+	st->mean_ms = st->min_ms = 0;
+	bench_percentiles(v, n > 0 ? (size_t)n : 0, &st->median_ms,
+	    &st->p95_ms);
+	if (n == 0)
 		return;
-	}
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	for (i = 0; i < n; i++)
 		sum += v[i];
 	st->mean_ms = sum / n;
 	st->min_ms = v[0];
-	st->median_ms = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	k = (95 * n + 99) / 100; /* ceil(0.95 n), 1-based rank */
-	st->p95_ms = v[k - 1];
 }
 
 static int
@@ -272,10 +253,10 @@ timed_apdu(struct bench_case *c, size_t ki, int path)
 	double t0, t1;
 	int r;
 
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	r = path == PATH_PCSC ? pcsc_apdu(c, k, resp, &len) :
 	    direct_apdu(c, k, resp, &len);
-	t1 = now_ms();
+	t1 = bench_now_ms();
 	if (r != 0 || check_resp(k, resp, len, c->label, path_names[path]))
 		return -1;
 	c->resp_seen[ki] = len;
@@ -429,30 +410,6 @@ measure_cases(struct bench_case *cs, int ncases, int n, int series,
 	return rc;
 }
 
-/* utime + stime of a process, in microseconds; < 0 if unknown */
-static double
-proc_cpu_us(long pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-	size_t len;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	len = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[len] = '\0';
-	/* the command name may hold spaces and parentheses: fields after
-	 * the last ')' are state(3) ... utime(14) stime(15) */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
-}
-
 static double
 self_cpu_us(void)
 {
@@ -472,13 +429,13 @@ measure_cpu(struct bench_case *c, int count, long pcscd_pid)
 	double p0, p1, s0, s1;
 	int i;
 
-	p0 = pcscd_pid > 0 ? proc_cpu_us(pcscd_pid) : -1;
+	p0 = pcscd_pid > 0 ? bench_proc_cpu_us(pcscd_pid) : -1;
 	s0 = self_cpu_us();
 	for (i = 0; i < count; i++)
 		if (timed_apdu(c, 0, PATH_PCSC) < 0)
 			return -1;
 	s1 = self_cpu_us();
-	p1 = pcscd_pid > 0 ? proc_cpu_us(pcscd_pid) : -1;
+	p1 = pcscd_pid > 0 ? bench_proc_cpu_us(pcscd_pid) : -1;
 	c->cpu_pcscd_us = p0 >= 0 && p1 >= 0 ? (p1 - p0) / count : -1;
 	c->cpu_client_us = (s1 - s0) / count;
 	return 0;
@@ -493,7 +450,7 @@ timed_command(const char *cmd, int quiet)
 	pid_t pid;
 	int st;
 
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
@@ -506,7 +463,7 @@ timed_command(const char *cmd, int quiet)
 	while (waitpid(pid, &st, 0) == -1)
 		if (errno != EINTR)
 			return -1;
-	t1 = now_ms();
+	t1 = bench_now_ms();
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? t1 - t0 : -1;
 }
 
@@ -589,12 +546,12 @@ scale_thread(void *arg)
 	pthread_barrier_wait(sc->go);
 	for (i = 0; ok && i < sc->apdus; i++) {
 		DWORD len = sizeof(resp);
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 
 		ok = SCardTransmit(card, SCARD_PCI_T1, kinds[0].capdu,
 		    (DWORD)kinds[0].capdu_len, NULL, resp, &len) ==
 		    SCARD_S_SUCCESS && len >= 2 && resp[len - 2] == 0x90;
-		sc->ms[i] = now_ms() - t0;
+		sc->ms[i] = bench_now_ms() - t0;
 	}
 	if (!ok) {
 		fprintf(stderr, "openloop-bench: scaling: %s failed\n",
@@ -606,8 +563,6 @@ scale_thread(void *arg)
 	SCardReleaseContext(tctx);
 	return NULL;
 }
-
-static double proc_cpu_us(long pid);
 
 /* k parallel clients on k devices, each `apdus` short APDUs */
 static int
@@ -631,15 +586,15 @@ measure_scale(int k, int apdus, long pcscd_pid, struct scale_row *row)
 		pthread_create(&th[i], NULL, scale_thread, &sc[i]);
 	}
 	pthread_barrier_wait(&go);
-	c0 = pcscd_pid > 0 ? proc_cpu_us(pcscd_pid) : -1;
-	t0 = now_ms();
+	c0 = pcscd_pid > 0 ? bench_proc_cpu_us(pcscd_pid) : -1;
+	t0 = bench_now_ms();
 	for (i = 0; i < k; i++) {
 		pthread_join(th[i], NULL);
 		if (sc[i].failed)
 			rc = -1;
 	}
-	t1 = now_ms();
-	c1 = pcscd_pid > 0 ? proc_cpu_us(pcscd_pid) : -1;
+	t1 = bench_now_ms();
+	c1 = pcscd_pid > 0 ? bench_proc_cpu_us(pcscd_pid) : -1;
 	pthread_barrier_destroy(&go);
 	row->devices = k;
 	if (rc == 0) {
@@ -907,18 +862,7 @@ usage(FILE *f)
 static int
 parse_int(const char *opt, const char *s, int min, int max, int *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "openloop-bench: %s wants a number from %d to "
-		    "%d\n", opt, min, max);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
+	return bench_parse_int("openloop-bench", opt, s, min, max, out);
 }
 
 int

@@ -48,6 +48,7 @@ main(void)
 #include <fido/es256.h>
 
 #include "fido_sock_io.h"
+#include "sim_child.h"
 #include "timeutil.h"
 
 static char dir[] = "/tmp/ol-fido-host.XXXXXX";
@@ -56,48 +57,20 @@ static pid_t sim_pid = -1;
 
 /* --- the simulator ------------------------------------------------------- */
 
-static int
-accepting(void)
-{
-	void *h = fido_sock_io.open(sock);
-
-	if (h == NULL)
-		return 0;
-	fido_sock_io.close(h);
-	return 1;
-}
-
 static void
 start_sim(const char *touch)
 {
-	int i;
+	const char *const args[] = { "--touch", touch, "--timing", "instant",
+	    "--state", state, NULL };
 
-	sim_pid = fork();
-	assert_true(sim_pid >= 0);
-	if (sim_pid == 0) {
-		if (getenv("OL_FIDO_HOST_VERBOSE") == NULL &&
-		    freopen("/dev/null", "w", stderr) == NULL)
-			_exit(126);
-		execl(OPENLOOP_SIM, "openloop-sim", "--socket", sock,
-		    "--touch", touch, "--timing", "instant", "--state", state,
-		    (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 250 && !accepting(); i++)
-		ol_sleep_ms(20);
-	assert_true(accepting());
+	sim_pid = sim_child_start(sock, args);
+	assert_true(sim_pid > 0);
 }
 
 static void
 stop_sim(void)
 {
-	int status;
-
-	if (sim_pid <= 0)
-		return;
-	kill(sim_pid, SIGTERM);
-	waitpid(sim_pid, &status, 0);
-	sim_pid = -1;
+	sim_child_stop(&sim_pid);
 }
 
 static int
@@ -509,6 +482,74 @@ pin_and_reset(void **st)
 	dev_close(&dev);
 }
 
+/* a resident credential of "prot.example" with credProtect level prot,
+ * made (with pin, if not NULL) and self-verified */
+static fido_cred_t *
+make_protected(fido_dev_t *dev, int type, unsigned char uid, int prot,
+    const char *pin)
+{
+	fido_cred_t *c = cred_new(type, "prot.example", &uid, 1, 1);
+
+	assert_int_equal(fido_cred_set_prot(c, prot), FIDO_OK);
+	assert_int_equal(make(dev, c, pin), FIDO_OK);
+	assert_int_equal(fido_cred_prot(c), prot);
+	assert_int_equal(fido_cred_verify_self(c), FIDO_OK);
+	return c;
+}
+
+/* getAssertion of "prot.example" (allowList: allow, if not NULL) */
+static int
+get_assert_status(fido_dev_t *dev, const fido_cred_t *allow, const char *pin)
+{
+	fido_assert_t *a = assert_new("prot.example", allow);
+	int r = fido_dev_get_assert(dev, a, pin);
+
+	if (r == FIDO_OK && allow != NULL)
+		verify_assert(a, 0, allow);
+	fido_assert_free(&a);
+	return r;
+}
+
+/* credProtect as OpenSSH uses it (level 2 for "-O resident", 3 for
+ * "-O verify-required"): kept with the credential, enforced on use */
+static void
+cred_protect(void **st)
+{
+	fido_dev_t *dev = dev_open(0);
+	fido_cred_t *c2, *c3;
+	fido_assert_t *a;
+	size_t i;
+
+	(void)st;
+	assert_true(fido_dev_supports_cred_prot(dev));
+	c2 = make_protected(dev, COSE_ES256, 2,
+	    FIDO_CRED_PROT_UV_OPTIONAL_WITH_ID, NULL);
+	/* not discoverable without UV; by its ID it is */
+	assert_int_equal(get_assert_status(dev, NULL, NULL),
+	    FIDO_ERR_NO_CREDENTIALS);
+	assert_int_equal(get_assert_status(dev, c2, NULL), FIDO_OK);
+
+	/* level 3 needs the PIN to be made useful at all */
+	assert_int_equal(fido_dev_set_pin(dev, "1234", NULL), FIDO_OK);
+	c3 = make_protected(dev, COSE_EDDSA, 3, FIDO_CRED_PROT_UV_REQUIRED,
+	    "1234");
+	assert_int_equal(get_assert_status(dev, c3, NULL),
+	    FIDO_ERR_NO_CREDENTIALS);
+	assert_int_equal(get_assert_status(dev, c3, "1234"), FIDO_OK);
+	/* with the PIN both are discovered, newest first, both verify */
+	a = assert_new("prot.example", NULL);
+	assert_int_equal(fido_dev_get_assert(dev, a, "1234"), FIDO_OK);
+	assert_int_equal(fido_assert_count(a), 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(fido_assert_flags(a, i) & 0x05, 0x05);
+		verify_assert(a, i, i == 0 ? c3 : c2);
+	}
+	fido_assert_free(&a);
+	fido_cred_free(&c2);
+	fido_cred_free(&c3);
+	dev_close(&dev);
+}
+
 static void
 touch_denied(void **st)
 {
@@ -598,6 +639,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(pin_and_reset, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(cred_protect, setup, teardown),
 		cmocka_unit_test_setup_teardown(touch_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(u2f_round_trip, setup,
 		    teardown),

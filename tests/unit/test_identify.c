@@ -29,6 +29,7 @@
 #include "identify.h"
 #include "ol_err.h"
 #include "ol_log.h"
+#include "sim_child.h"
 #include "timeutil.h"
 
 #define DEVNAME "usb:1209/0001:libudev:0:/dev/bus/usb/001/007"
@@ -282,24 +283,6 @@ test_bad_args(void **state)
 
 /* --- the simulator (what make check-vm's gadget runs) passes ------------ */
 
-static int
-accepting(const char *sock)
-{
-	struct sockaddr_un sa;
-	int fd, ok;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(sock) >= sizeof(sa.sun_path))
-		return 0;
-	memcpy(sa.sun_path, sock, strlen(sock));
-	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET, 0)) < 0)
-		return 0;
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
 static void
 test_simulator(void **state)
 {
@@ -307,24 +290,13 @@ test_simulator(void **state)
 	ol_hid_t *hid = NULL;
 	ol_ctap_t *ctap = NULL;
 	pid_t pid;
-	int i, status;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(sock, sizeof(sock), "%s/sim.sock", dir);
 	snprintf(name, sizeof(name), "unix:%s", sock);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			_exit(126);
-		execl(OPENLOOP_SIM, "openloop-sim", "--socket", sock,
-		    (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 250 && !accepting(sock); i++)
-		ol_sleep_ms(20);
-	assert_true(accepting(sock));
+	pid = sim_child_start(sock, NULL);
+	assert_true(pid > 0);
 	assert_int_equal(ol_hid_open(name, &hid), OL_OK);
 	assert_int_equal(ol_ctap_new(hid, NULL, &ctap), OL_OK);
 	assert_int_equal(ol_ctap_init(ctap), OL_OK);
@@ -332,8 +304,7 @@ test_simulator(void **state)
 	assert_non_null(strstr(logbuf, "(SELECT PIV: SW 9000): an Openloop"));
 	ol_ctap_free(&ctap);
 	ol_hid_close(&hid);
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
+	sim_child_stop(&pid);
 	unlink(sock);
 	snprintf(p, sizeof(p), "%s.lock", sock);
 	unlink(p);

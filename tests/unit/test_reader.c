@@ -28,6 +28,7 @@
 #include "ol_err.h"
 #include "ol_log.h"
 #include "reader.h"
+#include "sim_child.h"
 #include "timeutil.h"
 
 static char dir[64], sock[128], devname[160];
@@ -45,62 +46,21 @@ capture(unsigned category, const struct ol_log_origin *origin,
 	snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
 }
 
-static int
-accepting(void)
-{
-	struct sockaddr_un sa;
-	int fd, ok;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(sock) >= sizeof(sa.sun_path))
-		return 0;
-	memcpy(sa.sun_path, sock, strlen(sock));
-	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET, 0)) < 0)
-		return 0;
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
+/* the simulator with the unit tests' serial; extra: an option taking 400 */
 static void
 start_sim(const char *extra)
 {
-	struct stat st;
-	int i;
+	const char *const args[] = { "--serial", "OLUNIT0001", extra,
+	    extra != NULL ? "400" : NULL, NULL };
 
-	sim_pid = fork();
-	assert_true(sim_pid >= 0);
-	if (sim_pid == 0) {
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			_exit(126);
-		if (extra != NULL)
-			execl(OPENLOOP_SIM, "openloop-sim", "--socket", sock,
-			    "--serial", "OLUNIT0001", extra, "400", (char *)NULL);
-		else
-			execl(OPENLOOP_SIM, "openloop-sim", "--socket", sock,
-			    "--serial", "OLUNIT0001", (char *)NULL);
-		_exit(127);
-	}
-	/* the simulator binds, writes its files, then listens: wait until
-	 * it accepts, not only until the socket file exists (on a loaded
-	 * machine the two are far apart) */
-	for (i = 0; i < 250 && !accepting(); i++)
-		ol_sleep_ms(20);
-	assert_int_equal(stat(sock, &st), 0);
-	assert_true(accepting());
+	sim_pid = sim_child_start(sock, args);
+	assert_true(sim_pid > 0);
 }
 
 static void
 stop_sim(void)
 {
-	int status;
-
-	if (sim_pid <= 0)
-		return;
-	kill(sim_pid, SIGTERM);
-	waitpid(sim_pid, &status, 0);
-	sim_pid = -1;
+	sim_child_stop(&sim_pid);
 }
 
 static int

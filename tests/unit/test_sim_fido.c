@@ -255,10 +255,12 @@ make(struct fx *fx, const char *rp, uint8_t user, int alg, int rk,
 /* --- GetInfo -------------------------------------------------------------- */
 
 static const uint8_t expected_info[] = {
-	0xa7,                                     /* map(7) */
+	0xa8,                                     /* map(8) */
 	0x01, 0x82,                               /* versions */
 	0x66, 'U', '2', 'F', '_', 'V', '2',
 	0x68, 'F', 'I', 'D', 'O', '_', '2', '_', '0',
+	0x02, 0x81,                               /* extensions */
+	0x6b, 'c', 'r', 'e', 'd', 'P', 'r', 'o', 't', 'e', 'c', 't',
 	0x03, 0x50,                               /* aaguid bytes(16) */
 	'O', 'L', 'S', 'I', 'M', '-', 'F', 'I', 'D', 'O', '2', '-',
 	'0', '0', '0', '1',
@@ -554,6 +556,157 @@ get_assert_paths(void **state)
 	    ga_params("g.example", NULL, 0)), CTAP2_ERR_OPERATION_DENIED);
 }
 
+/* --- credProtect --------------------------------------------------------- */
+
+static uint16_t u2f(struct fx *fx, const uint8_t *apdu, size_t len);
+
+/* makeCredential with extensions ext (consumed): status; on success the
+ * credential ID into id and the authenticator data's flags and
+ * extension outputs (after the COSE key) into *flags, ext_out */
+static uint8_t
+make_ext(struct fx *fx, const char *rp, uint8_t user, int rk,
+    cbor_item_t *ext, uint8_t id[FIDO_CRED_ID_LEN], uint8_t *flags,
+    uint8_t *ext_out, size_t *ext_len)
+{
+	cbor_item_t *m = mc_params(rp, user, COSE_ES256, rk), *key = NULL;
+	struct cbor_load_result r;
+	const uint8_t *ad;
+	size_t n, k;
+	uint8_t st;
+
+	assert_true(fc_put(m, fc_int(6), ext));
+	if ((st = ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m)) != CTAP2_OK)
+		return st;
+	m = resp_map();
+	assert_true(fc_get_bytes(fc_map_get_int(m, 2), &ad, &n));
+	*flags = ad[32];
+	memcpy(id, ad + 55, FIDO_CRED_ID_LEN);
+	/* the COSE key ends where its encoding ends */
+	key = cbor_load(ad + 55 + FIDO_CRED_ID_LEN, n - 55 - FIDO_CRED_ID_LEN,
+	    &r);
+	assert_non_null(key);
+	k = r.read;
+	cbor_decref(&key);
+	*ext_len = n - 55 - FIDO_CRED_ID_LEN - k;
+	memcpy(ext_out, ad + 55 + FIDO_CRED_ID_LEN + k, *ext_len);
+	cbor_decref(&m);
+	return CTAP2_OK;
+}
+
+static cbor_item_t *
+ext_map(const char *name, cbor_item_t *value)
+{
+	cbor_item_t *m = cbor_new_definite_map(1);
+
+	assert_true(fc_put(m, fc_text(name), value));
+	return m;
+}
+
+static void
+cred_protect(void **state)
+{
+	struct fx *fx = *state;
+	/* {"credProtect": 2} */
+	static const uint8_t out2[] = { 0xa1, 0x6b, 'c', 'r', 'e', 'd', 'P',
+	    'r', 'o', 't', 'e', 'c', 't', 0x02 };
+	uint8_t id1[FIDO_CRED_ID_LEN], id2[FIDO_CRED_ID_LEN];
+	uint8_t id3[FIDO_CRED_ID_LEN], idx[FIDO_CRED_ID_LEN];
+	uint8_t flags, out[64], apdu[7 + 65 + FIDO_CRED_ID_LEN + 2], app[32];
+	const uint8_t *p;
+	size_t out_len, n;
+	cbor_item_t *m;
+	int64_t v;
+
+	/* level 2: answered in the extension outputs, ED flag set */
+	assert_int_equal(make_ext(fx, "p.example", 2, 1, ext_map("credProtect",
+	    fc_int(2)), id2, &flags, out, &out_len), CTAP2_OK);
+	assert_int_equal(flags, 0x41 | 0x80);
+	assert_int_equal(out_len, sizeof(out2));
+	assert_memory_equal(out, out2, sizeof(out2));
+	assert_int_equal(cred_id_prot(id2, sizeof(id2)), 2);
+	/* an unknown extension: ignored, no output, no ED */
+	assert_int_equal(make_ext(fx, "p.example", 1, 1, ext_map("hmac-secret",
+	    cbor_build_bool(true)), id1, &flags, out, &out_len), CTAP2_OK);
+	assert_int_equal(flags, 0x41);
+	assert_int_equal(out_len, 0);
+	assert_int_equal(cred_id_prot(id1, sizeof(id1)), 1);
+	/* a level that does not exist: ignored as well */
+	assert_int_equal(make_ext(fx, "p.example", 9, 0, ext_map("credProtect",
+	    fc_int(7)), idx, &flags, out, &out_len), CTAP2_OK);
+	assert_int_equal(flags, 0x41);
+	assert_int_equal(out_len, 0);
+	/* not an unsigned integer: refused */
+	assert_int_equal(make_ext(fx, "p.example", 9, 0, ext_map("credProtect",
+	    fc_text("2")), idx, &flags, out, &out_len),
+	    CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+	assert_int_equal(make_ext(fx, "p.example", 9, 0, ext_map("credProtect",
+	    fc_int(-1)), idx, &flags, out, &out_len),
+	    CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+	/* level 3, resident */
+	assert_int_equal(make_ext(fx, "p.example", 3, 1, ext_map("credProtect",
+	    fc_int(3)), id3, &flags, out, &out_len), CTAP2_OK);
+	assert_int_equal(out[out_len - 1], 3);
+
+	/* without UV and without allowList only level 1 is discovered */
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("p.example", NULL, 0)), CTAP2_OK);
+	m = resp_map();
+	assert_null(fc_map_get_int(m, 5));
+	assert_true(fc_get_bytes(fc_map_get_text(fc_map_get_int(m, 1), "id"),
+	    &p, &n));
+	assert_memory_equal(p, id1, FIDO_CRED_ID_LEN);
+	cbor_decref(&m);
+	/* level 2 with its ID: found; level 3 with its ID: not without UV */
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("p.example", id2, sizeof(id2))), CTAP2_OK);
+	m = resp_map();
+	assert_true(fc_get_bytes(fc_map_get_text(fc_map_get_int(m, 1), "id"),
+	    &p, &n));
+	assert_memory_equal(p, id2, FIDO_CRED_ID_LEN);
+	cbor_decref(&m);
+	fx->user.calls = 0;
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("p.example", id3, sizeof(id3))), CTAP2_ERR_NO_CREDENTIALS);
+	assert_int_equal(fx->user.calls, 1);
+	/* nor does it exclude without UV (CTAP 2.1 6.1.2 step 11) */
+	m = mc_params("p.example", 4, COSE_ES256, 0);
+	assert_true(fc_put(m, fc_int(5), descriptor_list(id3, sizeof(id3))));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m), CTAP2_OK);
+	m = mc_params("p.example", 4, COSE_ES256, 0);
+	assert_true(fc_put(m, fc_int(5), descriptor_list(id2, sizeof(id2))));
+	assert_int_equal(ctap(fx, CTAP2_CMD_MAKE_CREDENTIAL, m),
+	    CTAP2_ERR_CREDENTIAL_EXCLUDED);
+	/* the level survives a power cycle with the stored credential */
+	sim_fido_free(&fx->fido);
+	fx->fido = fido_open(fx, 1);
+	assert_int_equal(ctap(fx, CTAP2_CMD_GET_ASSERTION,
+	    ga_params("p.example", NULL, 0)), CTAP2_OK);
+	m = resp_map();
+	assert_true(fc_get_bytes(fc_map_get_text(fc_map_get_int(m, 1), "id"),
+	    &p, &n));
+	assert_memory_equal(p, id1, FIDO_CRED_ID_LEN);
+	assert_false(fc_get_int(fc_map_get_int(m, 5), &v));
+	cbor_decref(&m);
+
+	/* U2F cannot verify the user: a level-3 key handle is not one */
+	fcr_sha256((const uint8_t *)"q.example", 9, app);
+	assert_int_equal(make_ext(fx, "q.example", 1, 0, ext_map("credProtect",
+	    fc_int(3)), id3, &flags, out, &out_len), CTAP2_OK);
+	assert_int_equal(make_ext(fx, "q.example", 2, 0, ext_map("credProtect",
+	    fc_int(2)), id2, &flags, out, &out_len), CTAP2_OK);
+	memset(apdu, 0, sizeof(apdu));
+	apdu[1] = 0x02;
+	apdu[2] = 0x03;
+	apdu[6] = (uint8_t)(65 + FIDO_CRED_ID_LEN);
+	memcpy(apdu + 7 + 32, app, 32);
+	apdu[7 + 64] = FIDO_CRED_ID_LEN;
+	memcpy(apdu + 7 + 65, id3, FIDO_CRED_ID_LEN);
+	n = 7 + 65 + FIDO_CRED_ID_LEN;
+	assert_int_equal(u2f(fx, apdu, n), 0x6a80);
+	memcpy(apdu + 7 + 65, id2, FIDO_CRED_ID_LEN);
+	assert_int_equal(u2f(fx, apdu, n), 0x9000);
+}
+
 /* --- ClientPIN, reset ----------------------------------------------------- */
 
 static cbor_item_t *
@@ -768,12 +921,15 @@ cred_ids(void **state)
 	memset(rp, 1, sizeof(rp));
 	memset(rp2, 2, sizeof(rp2));
 	assert_int_equal(fcr_keygen(COSE_ES256, priv), OL_OK);
-	assert_int_equal(cred_id_wrap(secret, COSE_ES256, priv, rp, id),
-	    OL_OK);
+	assert_int_equal(cred_id_wrap(secret, COSE_ES256, FIDO_PROT_UV_OPTIONAL,
+	    priv, rp, id), OL_OK);
 	assert_int_equal(cred_id_unwrap(secret, id, sizeof(id), rp, &alg,
 	    out), OL_OK);
 	assert_int_equal(alg, COSE_ES256);
 	assert_memory_equal(out, priv, 32);
+	/* an ID of before credProtect (type byte 01) is level 1 */
+	assert_int_equal(id[1], 0x01);
+	assert_int_equal(cred_id_prot(id, sizeof(id)), FIDO_PROT_UV_OPTIONAL);
 	assert_int_equal(cred_id_unwrap(secret, id, sizeof(id), rp2, &alg,
 	    out), OL_ERR_PROTOCOL);
 	assert_int_equal(cred_id_unwrap(other, id, sizeof(id), rp, &alg,
@@ -787,7 +943,28 @@ cred_ids(void **state)
 		assert_int_equal(cred_id_unwrap(secret, bad, sizeof(bad), rp,
 		    &alg, out), OL_ERR_PROTOCOL);
 	}
-	assert_int_equal(cred_id_wrap(secret, -257, priv, rp, id), OL_ERR_ARG);
+	assert_int_equal(cred_id_wrap(secret, -257, FIDO_PROT_UV_OPTIONAL,
+	    priv, rp, id), OL_ERR_ARG);
+	assert_int_equal(cred_id_wrap(secret, COSE_ES256, 0, priv, rp, id),
+	    OL_ERR_ARG);
+	assert_int_equal(cred_id_wrap(secret, COSE_ES256, 4, priv, rp, id),
+	    OL_ERR_ARG);
+	/* the level travels in the ID, authenticated: lowering it breaks it */
+	assert_int_equal(cred_id_wrap(secret, COSE_EDDSA, FIDO_PROT_UV_REQUIRED,
+	    priv, rp, id), OL_OK);
+	assert_int_equal(cred_id_prot(id, sizeof(id)), FIDO_PROT_UV_REQUIRED);
+	assert_int_equal(cred_id_unwrap(secret, id, sizeof(id), rp, &alg,
+	    out), OL_OK);
+	assert_int_equal(alg, COSE_EDDSA);
+	memcpy(bad, id, sizeof(bad));
+	bad[1] = 0x02;
+	assert_int_equal(cred_id_prot(bad, sizeof(bad)), FIDO_PROT_UV_OPTIONAL);
+	assert_int_equal(cred_id_unwrap(secret, bad, sizeof(bad), rp, &alg,
+	    out), OL_ERR_PROTOCOL);
+	bad[1] = 0x32;   /* level 4 does not exist */
+	assert_int_equal(cred_id_prot(bad, sizeof(bad)), 0);
+	assert_int_equal(cred_id_prot(id, sizeof(id) - 1), 0);
+	assert_int_equal(cred_id_prot(NULL, sizeof(id)), 0);
 }
 
 static void
@@ -902,6 +1079,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(make_cred_touch, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(get_assert_paths, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(cred_protect, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(client_pin_refusals, setup,
 		    teardown),

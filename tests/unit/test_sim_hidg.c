@@ -330,7 +330,7 @@ round_trips(void **state)
 	assert_int_equal(cmd, CTAPHID_CBOR);
 	assert_true(n > 1);
 	assert_int_equal(buf[0], CTAP2_OK);
-	assert_int_equal(buf[1], 0xa7);  /* a map of 7 */
+	assert_int_equal(buf[1], 0xa8);  /* a map of 8 */
 	assert_int_equal(sim_hidg_queued(fx->hg), 0);
 	assert_int_equal(sim_hidg_dropped(fx->hg), 0);
 }

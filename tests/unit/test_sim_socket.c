@@ -26,6 +26,7 @@
 #include "ctaphid_host.h"
 #include "hid_dev.h"
 #include "ol_err.h"
+#include "sim_child.h"
 #include "timeutil.h"
 
 #define WATCHDOG_S 30
@@ -38,45 +39,19 @@ struct fx {
 	pid_t pid;
 };
 
-static int
-accepting(const char *sock)
-{
-	struct sockaddr_un sa;
-	int fd, ok;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, sock, strlen(sock));
-	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET, 0)) < 0)
-		return 0;
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
 static struct fx *
 start_sim(const char *interval)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
-	int i;
+	const char *const args[] = { "--report-interval", interval, NULL };
 
 	assert_non_null(fx);
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ol-simsock-XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->sock, sizeof(fx->sock), "%s/sim.sock", fx->dir);
 	snprintf(fx->name, sizeof(fx->name), "unix:%s", fx->sock);
-	fx->pid = fork();
-	assert_true(fx->pid >= 0);
-	if (fx->pid == 0) {
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			_exit(126);
-		execl(OPENLOOP_SIM, "openloop-sim", "--socket", fx->sock,
-		    "--report-interval", interval, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 250 && !accepting(fx->sock); i++)
-		ol_sleep_ms(20);
-	assert_true(accepting(fx->sock));
+	fx->pid = sim_child_start(fx->sock, args);
+	assert_true(fx->pid > 0);
 	return fx;
 }
 
@@ -88,8 +63,7 @@ teardown(void **state)
 
 	if (fx == NULL)
 		return 0;
-	kill(fx->pid, SIGTERM);
-	waitpid(fx->pid, NULL, 0);
+	sim_child_stop(&fx->pid);
 	unlink(fx->sock);
 	snprintf(p, sizeof(p), "%s.lock", fx->sock);
 	unlink(p);

@@ -59,3 +59,23 @@ fail:
 		cbor_decref(&key);
 	return r;
 }
+
+int
+auth_data_put_cred_protect(uint8_t *ad, size_t cap, size_t *len, int level)
+{
+	cbor_item_t *m;
+	size_t k = 0;
+
+	if (*len < AD_BASE_LEN || *len > cap)
+		return OL_ERR_ARG;
+	if ((m = cbor_new_definite_map(1)) == NULL)
+		return OL_ERR_NOMEM;
+	if (fc_put(m, fc_text("credProtect"), fc_int(level)))
+		k = fc_encode(m, ad + *len, cap - *len);
+	cbor_decref(&m);
+	if (k == 0)
+		return OL_ERR_TOO_LONG;
+	ad[FIDO_HASH_LEN] |= AD_FLAG_ED;
+	*len += k;
+	return OL_OK;
+}

@@ -4,12 +4,18 @@
  * so that non-resident credentials need no storage (and resident ones
  * use the same form).  62 bytes:
  *
- *   version 01 | key type (01 ES256, 02 EdDSA) | IV (12) |
- *   AES-256-GCM(private key, 32) | tag (16)
+ *   version 01 | type | IV (12) | AES-256-GCM(private key, 32) | tag (16)
+ *
+ * type: the key type in the low nibble (1 ES256, 2 EdDSA), the
+ * credProtect level minus one in the high nibble (0: userVerification-
+ * Optional, the level of every credential made without the extension
+ * and of every ID made before the extension existed; 1: ...Optional-
+ * WithCredentialIDList; 2: userVerificationRequired).
  *
  * The AES key is HMAC-SHA-256(device secret, "openloop cred id"), the
  * additional data the RP ID hash (U2F: the application parameter, the
- * same SHA-256), with the version and key type bytes.  A credential ID
+ * same SHA-256), with the version and type bytes: the protection level
+ * cannot be lowered without the ID failing to open.  A credential ID
  * of another RP, another device (or the same device after a reset), or
  * one bit changed fails to open.  The U2F key handle is the same bytes.
  */
@@ -21,7 +27,8 @@
 
 #include "fido_auth.h"
 
-int cred_id_wrap(const uint8_t secret[FIDO_SECRET_LEN], int alg,
+/* prot: FIDO_PROT_UV_OPTIONAL .. FIDO_PROT_UV_REQUIRED */
+int cred_id_wrap(const uint8_t secret[FIDO_SECRET_LEN], int alg, int prot,
     const uint8_t priv[32], const uint8_t rp_hash[FIDO_HASH_LEN],
     uint8_t id[FIDO_CRED_ID_LEN]);
 
@@ -30,5 +37,10 @@ int cred_id_wrap(const uint8_t secret[FIDO_SECRET_LEN], int alg,
 int cred_id_unwrap(const uint8_t secret[FIDO_SECRET_LEN], const uint8_t *id,
     size_t id_len, const uint8_t rp_hash[FIDO_HASH_LEN], int *alg,
     uint8_t priv[32]);
+
+/* The credProtect level an ID says, unauthenticated (cred_id_unwrap
+ * authenticates it): for choosing among stored credentials, whose IDs
+ * the device made itself.  0 if the bytes are no ID of this format. */
+int cred_id_prot(const uint8_t *id, size_t id_len);
 
 #endif

@@ -9,19 +9,17 @@
 #endif
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cred_store.h"
 #include "fido_cbor.h"
 #include "fido_crypto.h"
 #include "ol_err.h"
 #include "ol_log.h"
+#include "sim_flash.h"
 
 static const uint8_t magic[8] = { 'O', 'L', 'F', 'I', 'D', 'O', 'S', 'T' };
 
@@ -309,161 +307,44 @@ fail:
 
 /* --- the file ------------------------------------------------------------ */
 
-static int
-errno_to_err(int e)
-{
-	switch (e) {
-	case ENOENT:
-		return OL_ERR_NO_DEVICE;
-	case EACCES:
-	case EPERM:
-		return OL_ERR_PERMISSION;
-	default:
-		return OL_ERR_IO;
-	}
-}
-
 int
 cred_store_load(const char *path, struct fido_state *st)
 {
+	const char *why = NULL;
 	uint8_t *buf = NULL;
-	struct stat sb;
-	size_t got = 0;
-	ssize_t n;
-	int fd = -1, r;
+	size_t len = 0;
+	int r;
 
 	if (path == NULL || st == NULL)
 		return OL_ERR_ARG;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
-		return errno_to_err(errno);
-	r = OL_ERR_PROTOCOL;
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    sb.st_size > CRED_STORE_FILE_MAX) {
-		ol_log(OL_LOG_CRITICAL, "FIDO state %s: not a regular file "
-		    "of at most %d bytes", path, CRED_STORE_FILE_MAX);
-		goto out;
+	if ((r = sim_flash_read(path, CRED_STORE_FILE_MAX, &buf, &len,
+	    &why)) != OL_OK) {
+		sim_flash_log_read_error("FIDO state", path, r, why, CRED_STORE_FILE_MAX);
+		return r;
 	}
-	r = OL_ERR_NOMEM;
-	if ((buf = malloc(CRED_STORE_FILE_MAX)) == NULL)
-		goto out;
-	while (got < CRED_STORE_FILE_MAX) {
-		n = read(fd, buf + got, CRED_STORE_FILE_MAX - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = OL_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if ((r = cred_store_decode(buf, got, st)) != OL_OK)
+	if ((r = cred_store_decode(buf, len, st)) != OL_OK)
 		ol_log(OL_LOG_CRITICAL, "FIDO state %s: malformed", path);
-out:
-	if (buf != NULL) {
-		explicit_bzero(buf, CRED_STORE_FILE_MAX);
-		free(buf);
-	}
-	close(fd);
-	return r;
-}
-
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* fsync of the directory of path; EINVAL (cannot be synced) is fine */
-static int
-sync_dir(const char *path)
-{
-	char *dir = NULL, *slash;
-	int fd, r = OL_OK;
-
-	if ((dir = strdup(path)) == NULL)
-		return OL_ERR_NOMEM;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (fsync(fd) == -1 && errno != EINVAL))
-		r = OL_ERR_IO;
-	if (fd != -1)
-		close(fd);
-	free(dir);
+	explicit_bzero(buf, len);
+	free(buf);
 	return r;
 }
 
 int
 cred_store_save(const char *path, const struct fido_state *st)
 {
-	static const char suffix[] = ".tmp.XXXXXX";
-	const char *step = "encode";
+	const char *why = "encode";
 	uint8_t *buf = NULL;
-	char *tmp = NULL;
-	size_t len = 0, plen;
-	int fd = -1, r;
+	size_t len = 0;
+	int r;
 
 	if (path == NULL || *path == '\0' || st == NULL)
 		return OL_ERR_ARG;
-	if ((r = cred_store_encode(st, &buf, &len)) != OL_OK)
-		goto fail;
-	r = OL_ERR_NOMEM;
-	plen = strlen(path);
-	if ((tmp = malloc(plen + sizeof(suffix))) == NULL)
-		goto fail;
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, suffix, sizeof(suffix));
-	r = OL_ERR_IO;
-	step = "create a temporary file";
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		free(tmp);
-		tmp = NULL;
-		goto fail;
-	}
-	step = "write";
-	if (fchmod(fd, S_IRUSR | S_IWUSR) == -1 ||
-	    write_all(fd, buf, len) == -1 || fsync(fd) == -1)
-		goto fail;
-	step = "close";
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	step = "rename";
-	if (rename(tmp, path) == -1)
-		goto fail;
-	free(tmp);
-	tmp = NULL;
-	r = sync_dir(path);
-	step = "sync the directory";
-fail:
+	if ((r = cred_store_encode(st, &buf, &len)) == OL_OK)
+		r = sim_flash_write(path, buf, len, &why);
 	if (r != OL_OK)
 		ol_log(OL_LOG_CRITICAL, "FIDO state %s: not saved: %s: %s",
-		    path, step, ol_strerror(r));
-	if (fd != -1)
-		close(fd);
-	if (tmp != NULL) {
-		(void)unlink(tmp);
-		free(tmp);
-	}
+		    path, why, r == OL_ERR_IO || r == OL_ERR_PERMISSION ?
+		    strerror(errno) : ol_strerror(r));
 	if (buf != NULL) {
 		explicit_bzero(buf, len);
 		free(buf);

@@ -43,27 +43,30 @@ ctap2_cmd_name(uint8_t cmd)
 }
 
 /*
- * GetInfo, keys ascending: versions, aaguid, options (text keys shorter
- * first, then bytewise: "rk", "up", "plat", "clientPin"), maxMsgSize,
- * pinProtocols, transports, algorithms.  No extensions are supported,
- * so key 2 is left out.
+ * GetInfo, keys ascending: versions, extensions, aaguid, options (text
+ * keys shorter first, then bytewise: "rk", "up", "plat", "clientPin"),
+ * maxMsgSize, pinProtocols, transports, algorithms.  The one extension,
+ * credProtect, is an assumption (the vendor guide lists none): OpenSSH
+ * makes resident keys only on devices that offer it (docs/simulator.md).
  */
 static uint8_t
 get_info(const struct fido_auth *a, cbor_item_t **resp)
 {
 	cbor_item_t *m = NULL, *v = NULL, *o = NULL, *pp = NULL, *t = NULL;
-	cbor_item_t *algs = NULL, *alg;
+	cbor_item_t *algs = NULL, *alg, *ext = NULL;
 	static const int ids[2] = { COSE_ES256, COSE_EDDSA };
 	size_t i;
 
-	if ((m = cbor_new_definite_map(7)) == NULL ||
+	if ((m = cbor_new_definite_map(8)) == NULL ||
 	    (v = cbor_new_definite_array(2)) == NULL ||
+	    (ext = cbor_new_definite_array(1)) == NULL ||
 	    (o = cbor_new_definite_map(4)) == NULL ||
 	    (pp = cbor_new_definite_array(1)) == NULL ||
 	    (t = cbor_new_definite_array(1)) == NULL ||
 	    (algs = cbor_new_definite_array(2)) == NULL)
 		goto fail;
 	if (!fc_push(v, fc_text("U2F_V2")) || !fc_push(v, fc_text("FIDO_2_0")) ||
+	    !fc_push(ext, fc_text("credProtect")) ||
 	    !fc_put(o, fc_text("rk"), cbor_build_bool(true)) ||
 	    !fc_put(o, fc_text("up"), cbor_build_bool(true)) ||
 	    !fc_put(o, fc_text("plat"), cbor_build_bool(false)) ||
@@ -87,6 +90,11 @@ get_info(const struct fido_auth *a, cbor_item_t **resp)
 		goto fail;
 	}
 	v = NULL;
+	if (!fc_put(m, fc_int(2), ext)) {
+		ext = NULL;
+		goto fail;
+	}
+	ext = NULL;
 	if (!fc_put(m, fc_int(3), fc_bytes((const uint8_t *)FIDO_AAGUID,
 	    FIDO_AAGUID_LEN)))
 		goto fail;
@@ -116,6 +124,8 @@ get_info(const struct fido_auth *a, cbor_item_t **resp)
 fail:
 	if (v != NULL)
 		cbor_decref(&v);
+	if (ext != NULL)
+		cbor_decref(&ext);
 	if (o != NULL)
 		cbor_decref(&o);
 	if (pp != NULL)

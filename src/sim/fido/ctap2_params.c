@@ -90,7 +90,7 @@ ctap2_check_cred_list(const cbor_item_t *list)
 
 int
 ctap2_find_cred(const struct fido_auth *a, const cbor_item_t *list,
-    const uint8_t rp_hash[FIDO_HASH_LEN], const uint8_t **id,
+    const uint8_t rp_hash[FIDO_HASH_LEN], int uv, const uint8_t **id,
     size_t *id_len, int *alg, uint8_t priv[32])
 {
 	cbor_item_t *d;
@@ -102,6 +102,8 @@ ctap2_find_cred(const struct fido_auth *a, const cbor_item_t *list,
 		d = cbor_array_handle(list)[i];
 		if (!fc_text_is(fc_map_get_text(d, "type"), "public-key") ||
 		    !fc_get_bytes(fc_map_get_text(d, "id"), id, id_len))
+			continue;
+		if (!uv && cred_id_prot(*id, *id_len) == FIDO_PROT_UV_REQUIRED)
 			continue;
 		if (cred_id_unwrap(a->st.secret, *id, *id_len, rp_hash, alg,
 		    priv) == OL_OK)

@@ -33,10 +33,12 @@ uint8_t ctap2_parse_cdh(const cbor_item_t *item, uint8_t cdh[FIDO_HASH_LEN]);
 uint8_t ctap2_check_cred_list(const cbor_item_t *list);
 
 /* The first descriptor of list (checked) that is one of this device's
- * credentials for rp_hash: its index, ID, algorithm and private key;
- * -1 if none. */
+ * credentials for rp_hash and usable with uv (the user verified or not):
+ * its index, ID, algorithm and private key; -1 if none.  A credential
+ * with credProtect userVerificationRequired is invisible without uv
+ * (CTAP 2.1 section 12.1); the lower levels are found by their ID. */
 int ctap2_find_cred(const struct fido_auth *a, const cbor_item_t *list,
-    const uint8_t rp_hash[FIDO_HASH_LEN], const uint8_t **id,
+    const uint8_t rp_hash[FIDO_HASH_LEN], int uv, const uint8_t **id,
     size_t *id_len, int *alg, uint8_t priv[32]);
 
 #endif

@@ -62,6 +62,11 @@
 #define FIDO_UP_TIMEOUT_MS 30000
 #define FIDO_MAX_MSG       1200 /* maxMsgSize in GetInfo */
 
+/* credProtect levels (CTAP 2.1 section 12.1) */
+#define FIDO_PROT_UV_OPTIONAL           1
+#define FIDO_PROT_UV_OPTIONAL_WITH_LIST 2
+#define FIDO_PROT_UV_REQUIRED           3
+
 /* "OLSIM-FIDO2-0001" in ASCII: fixed, the simulator's own */
 #define FIDO_AAGUID "OLSIM-FIDO2-0001"
 #define FIDO_AAGUID_LEN 16

@@ -33,15 +33,21 @@
 #define P_PIN_AUTH     6
 #define P_PIN_PROTOCOL 7
 
-/* Discoverable credentials of rp_hash, newest first, into idx */
+/*
+ * Discoverable credentials of rp_hash, newest first, into idx.  With no
+ * allowList, credProtect hides every level above userVerification-
+ * Optional unless the user was verified (CTAP 2.1 section 12.1).
+ */
 static size_t
 find_resident(const struct fido_state *st,
-    const uint8_t rp_hash[FIDO_HASH_LEN], size_t idx[FIDO_RK_MAX])
+    const uint8_t rp_hash[FIDO_HASH_LEN], int uv, size_t idx[FIDO_RK_MAX])
 {
 	size_t i, j, n = 0, t;
 
 	for (i = 0; i < st->n_rk; i++)
-		if (memcmp(st->rk[i].rp_hash, rp_hash, FIDO_HASH_LEN) == 0)
+		if (memcmp(st->rk[i].rp_hash, rp_hash, FIDO_HASH_LEN) == 0 &&
+		    (uv || cred_id_prot(st->rk[i].id, FIDO_CRED_ID_LEN) ==
+		    FIDO_PROT_UV_OPTIONAL))
 			idx[n++] = i;
 	/* insertion sort on creation order, descending */
 	for (i = 1; i < n; i++)
@@ -213,14 +219,15 @@ get_assert(struct fido_auth *a, const cbor_item_t *params,
 		flags |= AD_FLAG_UV;
 	}
 	if (q.allow != NULL) {
-		if (ctap2_find_cred(a, q.allow, q.rp_hash, &id, &id_len, &alg,
-		    priv) >= 0) {
+		if (ctap2_find_cred(a, q.allow, q.rp_hash,
+		    (flags & AD_FLAG_UV) != 0, &id, &id_len, &alg, priv) >= 0) {
 			n = 1;
 			rk_i = cred_store_find_id(&a->st, q.rp_hash, id,
 			    id_len);
 		}
 	} else {
-		n = find_resident(&a->st, q.rp_hash, nx->idx);
+		n = find_resident(&a->st, q.rp_hash, (flags & AD_FLAG_UV) != 0,
+		    nx->idx);
 	}
 	/* the user is asked even when nothing was found, so that a page
 	 * cannot probe for credentials silently (CTAP 2.1 6.2.2 step 9) */

@@ -5,6 +5,9 @@
  * into the credential ID (cred_id.c), a discoverable credential stored
  * (cred_store.c), attestation "packed" with the credential's own key
  * (self attestation: no certificate, nothing that links two credentials).
+ * The one extension: credProtect (CTAP 2.1 section 12.1), its level
+ * kept inside the credential ID and answered in the extension outputs;
+ * others are ignored and not answered.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -44,6 +47,7 @@ struct mc_req {
 	const char *user_name, *display_name;
 	size_t user_name_len, display_name_len;
 	int alg;
+	int cred_protect;   /* 0: not asked for */
 	struct ctap2_options opt;
 	const cbor_item_t *exclude;
 	const cbor_item_t *pin_auth, *pin_protocol;
@@ -143,10 +147,31 @@ parse_algs(const cbor_item_t *list, struct mc_req *q)
 	return q->alg == 0 ? CTAP2_ERR_UNSUPPORTED_ALGORITHM : CTAP2_OK;
 }
 
+/* The extensions map: credProtect 1..3 is taken; another value of it,
+ * like any other extension, is ignored (no output for it). */
+static uint8_t
+parse_extensions(const cbor_item_t *ext, struct mc_req *q)
+{
+	const cbor_item_t *cp;
+	int64_t v;
+
+	q->cred_protect = 0;
+	if (ext == NULL)
+		return CTAP2_OK;
+	if (!cbor_isa_map(ext))
+		return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+	if ((cp = fc_map_get_text(ext, "credProtect")) == NULL)
+		return CTAP2_OK;
+	if (!cbor_isa_uint(cp) || !fc_get_int(cp, &v))
+		return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+	if (v >= FIDO_PROT_UV_OPTIONAL && v <= FIDO_PROT_UV_REQUIRED)
+		q->cred_protect = (int)v;
+	return CTAP2_OK;
+}
+
 static uint8_t
 parse(const cbor_item_t *p, struct mc_req *q)
 {
-	const cbor_item_t *ext;
 	uint8_t st;
 
 	if (p == NULL)
@@ -161,10 +186,9 @@ parse(const cbor_item_t *p, struct mc_req *q)
 	if (q->exclude != NULL &&
 	    (st = ctap2_check_cred_list(q->exclude)) != CTAP2_OK)
 		return st;
-	/* extensions: none supported, so none is answered */
-	if ((ext = fc_map_get_int(p, P_EXTENSIONS)) != NULL &&
-	    !cbor_isa_map(ext))
-		return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+	if ((st = parse_extensions(fc_map_get_int(p, P_EXTENSIONS), q)) !=
+	    CTAP2_OK)
+		return st;
 	if ((st = ctap2_parse_options(fc_map_get_int(p, P_OPTIONS),
 	    &q->opt)) != CTAP2_OK)
 		return st;
@@ -264,8 +288,10 @@ make_cred(struct fido_auth *a, const cbor_item_t *params, cbor_item_t **resp)
 		st = CTAP2_ERR_PIN_REQUIRED;
 		goto fail;
 	}
-	if (ctap2_find_cred(a, q.exclude, q.rp_hash, &xid, &xid_len, &xalg,
-	    xpriv) >= 0) {
+	/* an excluded credential that needs UV counts only with UV (CTAP
+	 * 2.1 6.1.2 step 11) */
+	if (ctap2_find_cred(a, q.exclude, q.rp_hash, (flags & AD_FLAG_UV) != 0,
+	    &xid, &xid_len, &xalg, xpriv) >= 0) {
 		explicit_bzero(xpriv, sizeof(xpriv));
 		ol_log(OL_LOG_INFO, "FIDO: makeCredential: excluded "
 		    "credential present");
@@ -285,10 +311,15 @@ make_cred(struct fido_auth *a, const cbor_item_t *params, cbor_item_t **resp)
 	st = CTAP1_ERR_OTHER;
 	if (fcr_keygen(q.alg, priv) != OL_OK ||
 	    fcr_public(q.alg, priv, pub, &pub_len) != OL_OK ||
-	    cred_id_wrap(a->st.secret, q.alg, priv, q.rp_hash, id) != OL_OK)
+	    cred_id_wrap(a->st.secret, q.alg, q.cred_protect != 0 ?
+	    q.cred_protect : FIDO_PROT_UV_OPTIONAL, priv, q.rp_hash, id) !=
+	    OL_OK)
 		goto fail;
 	if (auth_data_make(q.rp_hash, flags, rk_on ? 0 : a->st.counter, id,
 	    sizeof(id), q.alg, pub, pub_len, ad, sizeof(ad), &ad_len) != OL_OK)
+		goto fail;
+	if (q.cred_protect != 0 && auth_data_put_cred_protect(ad, sizeof(ad),
+	    &ad_len, q.cred_protect) != OL_OK)
 		goto fail;
 	memcpy(msg, ad, ad_len);
 	memcpy(msg + ad_len, q.cdh, FIDO_HASH_LEN);
@@ -313,9 +344,10 @@ make_cred(struct fido_auth *a, const cbor_item_t *params, cbor_item_t **resp)
 		    cred_store_save(a->state_path, &a->st) != OL_OK)
 			goto fail;
 	}
-	ol_log(OL_LOG_INFO, "FIDO: %s credential made (%s)", rk_on ?
-	    "discoverable" : "non-resident", q.alg == COSE_ES256 ? "ES256" :
-	    "EdDSA");
+	ol_log(OL_LOG_INFO, "FIDO: %s credential made (%s, credProtect %d)",
+	    rk_on ? "discoverable" : "non-resident", q.alg == COSE_ES256 ?
+	    "ES256" : "EdDSA", q.cred_protect != 0 ? q.cred_protect :
+	    FIDO_PROT_UV_OPTIONAL);
 	st = respond(ad, ad_len, q.alg, sig, sig_len, resp);
 fail:
 	explicit_bzero(priv, sizeof(priv));

@@ -82,7 +82,8 @@ reg(struct fido_auth *a, const struct sim_apdu *apdu, struct out *o)
 	pub[0] = 0x04;
 	if (fcr_keygen(COSE_ES256, priv) != OL_OK ||
 	    fcr_public(COSE_ES256, priv, pub + 1, &n) != OL_OK ||
-	    cred_id_wrap(a->st.secret, COSE_ES256, priv, app, kh) != OL_OK)
+	    cred_id_wrap(a->st.secret, COSE_ES256, FIDO_PROT_UV_OPTIONAL, priv,
+	    app, kh) != OL_OK)
 		goto fail;
 	msg[0] = 0x00;
 	memcpy(msg + 1, app, 32);
@@ -124,9 +125,11 @@ authenticate(struct fido_auth *a, const struct sim_apdu *apdu, struct out *o)
 	app = apdu->data + 32;
 	khl = apdu->data[64];
 	kh = apdu->data + 65;
-	/* U2F signs with P-256 only: an EdDSA credential is not one */
+	/* U2F signs with P-256 only: an EdDSA credential is not one; nor
+	 * is one that needs user verification, which U2F cannot give */
 	if (cred_id_unwrap(a->st.secret, kh, khl, app, &alg, priv) != OL_OK ||
-	    alg != COSE_ES256) {
+	    alg != COSE_ES256 ||
+	    cred_id_prot(kh, khl) == FIDO_PROT_UV_REQUIRED) {
 		sw = SW_WRONG_DATA;
 		goto fail;
 	}

@@ -15,18 +15,16 @@
 #endif
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "ol_err.h"
 #include "ol_log.h"
 #include "piv_state.h"
+#include "sim_flash.h"
 
 /*
  * Every field of struct piv_state must be written by encode() and read by
@@ -641,99 +639,6 @@ piv_state_decode(const uint8_t *buf, size_t len, struct piv_state *st)
 
 /* --- files ---------------------------------------------------------------- */
 
-static int
-errno_to_err(int e)
-{
-	switch (e) {
-	case ENOENT:
-		return OL_ERR_NO_DEVICE;
-	case EACCES:
-	case EPERM:
-	case EROFS:
-		return OL_ERR_PERMISSION;
-	case ENOMEM:
-		return OL_ERR_NOMEM;
-	default:
-		return OL_ERR_IO;
-	}
-}
-
-/* The whole file, at most STATE_FILE_MAX bytes, into a malloc'd buffer. */
-static int
-read_file(const char *path, uint8_t **out, size_t *outlen)
-{
-	struct stat sb;
-	uint8_t *buf = NULL;
-	size_t cap, got = 0;
-	ssize_t n;
-	int fd, r;
-
-	/* O_NONBLOCK: a FIFO in PATH must not hang the simulator's start */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1) {
-		r = errno_to_err(errno);
-		if (r != OL_ERR_NO_DEVICE)
-			ol_log(OL_LOG_CRITICAL, "state file %s: %s", path,
-			    strerror(errno));
-		return r;
-	}
-	if (fstat(fd, &sb) == -1) {
-		r = errno_to_err(errno);
-		ol_log(OL_LOG_CRITICAL, "state file %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		ol_log(OL_LOG_CRITICAL, "state file %s: not a regular file",
-		    path);
-		r = OL_ERR_IO;
-		goto out;
-	}
-	if (sb.st_size > STATE_FILE_MAX) {
-		ol_log(OL_LOG_CRITICAL, "state file %s: over %d bytes, "
-		    "not a state file", path, STATE_FILE_MAX);
-		r = OL_ERR_PROTOCOL;
-		goto out;
-	}
-	/* one byte more than fstat said, to notice a file that grows */
-	cap = (size_t)sb.st_size + 1;
-	if ((buf = malloc(cap)) == NULL) {
-		r = OL_ERR_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, buf + got, cap - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = errno_to_err(errno);
-			ol_log(OL_LOG_CRITICAL, "state file %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got == cap) {
-			ol_log(OL_LOG_CRITICAL, "state file %s: changed while "
-			    "being read", path);
-			r = OL_ERR_IO;
-			goto out;
-		}
-	}
-	*out = buf;
-	*outlen = got;
-	buf = NULL;
-	r = OL_OK;
-out:
-	if (buf != NULL) {
-		explicit_bzero(buf, cap);
-		free(buf);
-	}
-	close(fd);
-	return r;
-}
-
 int
 piv_state_load(const char *path, struct piv_state *st)
 {
@@ -750,8 +655,11 @@ piv_state_load(const char *path, struct piv_state *st)
 		r = OL_ERR_ARG;
 		goto out;
 	}
-	if ((r = read_file(path, &buf, &len)) != OL_OK)
+	if ((r = sim_flash_read(path, STATE_FILE_MAX, &buf, &len, &why)) !=
+	    OL_OK) {
+		sim_flash_log_read_error("state file", path, r, why, STATE_FILE_MAX);
 		goto out;
+	}
 	if ((r = decode(buf, len, st, &why, &at)) != OL_OK)
 		ol_log(OL_LOG_CRITICAL, "state file %s: %s (offset %zu)", path,
 		    why, at);
@@ -765,83 +673,13 @@ out:
 	return r;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return -1;
-		if (w == 0) { /* cannot happen for a regular file; no spin */
-			errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* The directory part of path ("." for a bare name), malloc'd. */
-static char *
-dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *d;
-	size_t n;
-
-	if (slash == NULL)
-		return strdup(".");
-	n = slash == path ? 1 : (size_t)(slash - path); /* "/x" -> "/" */
-	if ((d = malloc(n + 1)) == NULL)
-		return NULL;
-	memcpy(d, path, n);
-	d[n] = '\0';
-	return d;
-}
-
-/*
- * The rename makes the new file visible atomically; the directory fsync
- * makes the rename itself survive a power cut.  A filesystem that cannot
- * sync a directory (EINVAL) is accepted.
- */
-static int
-sync_dir(const char *path)
-{
-	char *dir;
-	int fd, r = OL_OK;
-
-	if ((dir = dir_of(path)) == NULL)
-		return OL_ERR_NOMEM;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		r = errno_to_err(errno);
-		ol_log(OL_LOG_CRITICAL, "state file %s: directory %s: %s",
-		    path, dir, strerror(errno));
-	} else {
-		if (fsync(fd) == -1 && errno != EINVAL) {
-			r = OL_ERR_IO;
-			ol_log(OL_LOG_CRITICAL, "state file %s: fsync of %s: "
-			    "%s", path, dir, strerror(errno));
-		}
-		close(fd);
-	}
-	free(dir);
-	return r;
-}
-
 int
 piv_state_save(const char *path, const struct piv_state *st)
 {
-	static const char suffix[] = ".tmp.XXXXXX";
-	const char *why = NULL, *step = NULL;
+	const char *why = NULL;
 	uint8_t *buf = NULL;
-	char *tmp = NULL;
-	size_t len = 0, plen;
-	int fd = -1, r, saved_errno = 0;
+	size_t len = 0;
+	int r;
 
 	if (path == NULL || *path == '\0' || st == NULL)
 		return OL_ERR_ARG;
@@ -850,69 +688,10 @@ piv_state_save(const char *path, const struct piv_state *st)
 		    why);
 		return r;
 	}
-	plen = strlen(path);
-	if ((tmp = malloc(plen + sizeof(suffix))) == NULL) {
-		r = OL_ERR_NOMEM;
-		goto out;
-	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, suffix, sizeof(suffix));
-
-	/* same directory, so that rename() is atomic; O_EXCL, mode 0600 */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		saved_errno = errno;
-		step = "cannot create a temporary file";
-		free(tmp);
-		tmp = NULL; /* nothing to remove */
-		goto fail;
-	}
-	/* mkostemp's 0600 is subject to the umask; secrets: exactly 0600 */
-	if (fchmod(fd, S_IRUSR | S_IWUSR) == -1) {
-		step = "chmod";
-		goto fail_errno;
-	}
-	if (write_all(fd, buf, len) == -1) {
-		step = "write";
-		goto fail_errno;
-	}
-	if (fsync(fd) == -1) {
-		step = "fsync";
-		goto fail_errno;
-	}
-	r = close(fd);
-	fd = -1;
-	if (r == -1) {
-		step = "close";
-		goto fail_errno;
-	}
-	if (rename(tmp, path) == -1) {
-		step = "rename";
-		goto fail_errno;
-	}
-	free(tmp);
-	tmp = NULL;
-	/* the new file is in place; a failure here only risks durability */
-	r = sync_dir(path);
-	goto out;
-
-fail_errno:
-	saved_errno = errno;
-fail:
-	r = errno_to_err(saved_errno);
-	if (r == OL_ERR_NO_DEVICE)
-		r = OL_ERR_IO; /* a missing directory: not "no such device" */
-	ol_log(OL_LOG_CRITICAL, "state file %s: not saved: %s: %s", path,
-	    step, strerror(saved_errno));
-out:
-	if (fd != -1)
-		close(fd);
-	if (tmp != NULL) {
-		(void)unlink(tmp);
-		free(tmp);
-	}
-	if (buf != NULL) {
-		explicit_bzero(buf, len);
-		free(buf);
-	}
+	if ((r = sim_flash_write(path, buf, len, &why)) != OL_OK)
+		ol_log(OL_LOG_CRITICAL, "state file %s: not saved: %s: %s", path,
+		    why, strerror(errno));
+	explicit_bzero(buf, len);
+	free(buf);
 	return r;
 }

@@ -390,7 +390,8 @@ stage_on fido2 || exit 0
 #  3. contention with a 3 s touch (the simulator restarted with --touch
 #     3000 on its state file): a FIDO assertion started while a PIV
 #     signature waits for its touch, and a PIV signature started while a
-#     FIDO assertion waits for its touch.
+#     FIDO assertion waits for its touch; then each side's limit, with
+#     the device's lock held by another program for 25 s.
 # Every FIDO result is verified: fido2-cred -V / fido2-assert -V, or an
 # ssh login that sshd logs with the key's fingerprint.
 FIDO_PIN0=2468
@@ -770,6 +771,32 @@ driver_waited_for_fido() {
 			grep -E 'waiting for the device|waited' | tail -4; return 1; }
 }
 
+# (c) the limits: a program holds the device's lock (flock(1), as any
+# program may) for 25 s.  libfido2 gives up by itself: libfido2 1.12
+# (Debian 12) tries flock 21 times, 100, 200 ... 2000 ms apart, 21 s in
+# all, then fido_dev_open fails with FIDO_ERR_INTERNAL.  The driver waits
+# up to ifdBusyTimeout (45 s), so the PC/SC loops only pause.
+HOLD_S=25
+lock_held_limits() {
+	C_PCSCD_MARK=$(log_mark "$OUT/pcscd.log")
+	flock /dev/hidraw0 sleep "$HOLD_S" &
+	C_HOLDER=$!
+	sleep 0.5
+	timed c-fido limit 60 fido2-token -I /dev/hidraw0 </dev/null
+	wait "$C_HOLDER"
+	diag "(c) lock held $HOLD_S s by flock (pid $C_HOLDER): fido2-token -I gave up after $(t_span c-fido): $(unstamp "$OL_W/c-fido.out" | tail -1)" \
+		"(c) the driver: $(log_after "$OUT/pcscd.log" "$C_PCSCD_MARK" | grep -E 'waited [0-9]+ ms' | sed 's/^[0-9]* //' | head -3)"
+}
+fido_gave_up() { # after 18 to 30 s, FIDO_ERR_INTERNAL (its flock given up)
+	local ms=$(( $(t_of c-fido 2) - $(t_of c-fido 1) ))
+	[ "$(t_of c-fido 3)" != 0 ] && grep -q FIDO_ERR_INTERNAL "$OL_W/c-fido.out" &&
+		[ "$ms" -ge 18000 ] && [ "$ms" -le 30000 ] || { echo "$ms ms:"; tail -3 "$OL_W/c-fido.out"; return 1; }
+}
+driver_waited_for_flock() {
+	log_after "$OUT/pcscd.log" "$C_PCSCD_MARK" | grep -qF "held by flock (pid $C_HOLDER)" ||
+		{ log_after "$OUT/pcscd.log" "$C_PCSCD_MARK" | grep -E 'waiting for the device|waited' | tail -3; return 1; }
+}
+
 if [ "$CONTENTION" = 1 ]; then
 	part "3a"
 	contention_a
@@ -782,6 +809,10 @@ if [ "$CONTENTION" = 1 ]; then
 	check "fido2: (b) pkcs11-tool signed meanwhile, openssl verified" b_piv_ok
 	check "fido2: (b) pkcs11-tool started before the FIDO touch was given" b_overlap
 	check "fido2: (b) pcscd's log: waiting for the device, held by fido2-assert (pid $B_FIDO_PID)" driver_waited_for_fido
+	part "3c"
+	lock_held_limits
+	check "fido2: (c) libfido2 gave up on a lock held $HOLD_S s: FIDO_ERR_INTERNAL after 18 to 30 s" fido_gave_up
+	check "fido2: (c) the driver waited for it (held by flock), the loops only paused" driver_waited_for_flock
 	loops_end
 	loops_check "fido2 (contention)"
 else

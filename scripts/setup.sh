@@ -24,10 +24,13 @@ DEPS="build-essential autoconf automake libtool pkg-config
 # loads it on a port of its own)
 TEST_DEPS="git python3 firefox-esr chromium xvfb xdotool umockdev
       clang libclang-rt-14-dev vsmartcard-vpcd"
-# the guest of tests/vm runs the host's own binaries: fido2-tools and acl
-# are used in the guest, python3-cryptography verifies the WebAuthn
-# signatures of its browser stage, the rest builds and boots it
-VM_DEPS="qemu-system-x86 busybox-static cpio kmod acl fido2-tools python3-cryptography"
+# the guest of tests/vm runs the host's own binaries: fido2-tools, acl,
+# OpenSSH (its FIDO keys and the PIV key log in to a sshd in the guest),
+# iproute2 (lo brought up) and procps (pgrep) are used in the guest,
+# python3-cryptography verifies the WebAuthn signatures of its browser
+# stage (firefox-esr is in TEST_DEPS), the rest builds and boots it
+VM_DEPS="qemu-system-x86 busybox-static cpio kmod acl fido2-tools
+      openssh-client openssh-server iproute2 procps python3-cryptography"
 case "${1:-}" in --tests|--vm) DEPS="$DEPS $TEST_DEPS $VM_DEPS" ;; esac
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -7,6 +7,7 @@
  *   pcsc-probe READER-SUBSTRING attrs
  *   pcsc-probe READER-SUBSTRING features
  *   pcsc-probe READER-SUBSTRING apdu HEX|wait:FILE [HEX|wait:FILE...]
+ *   pcsc-probe READER-SUBSTRING txn HEX [HEX...]
  *   pcsc-probe READER-SUBSTRING loop GAP-MS HEX [HEX...]
  *
  * "loop" is an application that survives its reader: it sends the APDUs
@@ -18,6 +19,10 @@
  * In "apdu", wait:FILE stops (on the same card handle) until FILE exists,
  * at most a minute, so that a test can do something to the device between
  * two APDUs of one connection.
+ *
+ * "txn" sends the APDUs in one transaction, so that no other client's
+ * APDU comes between them (a logout, then a signature that must wait for
+ * the touch), and prints each response's data ("data: HEX") as well.
  *
  * Output is line oriented, "key: value", for grep in tests.
  */
@@ -192,7 +197,7 @@ wait_for_file(const char *path)
 }
 
 static void
-apdus(int argc, char **argv)
+apdus(int argc, char **argv, int show_data)
 {
 	static unsigned char cmd[70000], resp[70000];
 	DWORD rlen;
@@ -211,9 +216,24 @@ apdus(int argc, char **argv)
 		    resp, &rlen)) != SCARD_S_SUCCESS)
 			die("SCardTransmit", rv);
 		printf("response-length: %lu\n", (unsigned long)rlen);
+		if (show_data && rlen > 2)
+			print_hex("data", resp, rlen - 2);
 		if (rlen >= 2)
 			printf("sw: %02X%02X\n", resp[rlen - 2], resp[rlen - 1]);
 	}
+}
+
+static void
+txn(int argc, char **argv)
+{
+	LONG rv;
+
+	if ((rv = SCardBeginTransaction(card)) != SCARD_S_SUCCESS)
+		die("SCardBeginTransaction", rv);
+	apdus(argc, argv, 1);
+	if ((rv = SCardEndTransaction(card, SCARD_LEAVE_CARD)) !=
+	    SCARD_S_SUCCESS)
+		die("SCardEndTransaction", rv);
 }
 
 static volatile sig_atomic_t stop;
@@ -411,7 +431,7 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: pcsc-probe READER attrs|features|apdu|loop HEX...\n");
+		fprintf(stderr, "usage: pcsc-probe READER attrs|features|apdu|txn|loop HEX...\n");
 		return 2;
 	}
 	if (strcmp(argv[2], "loop") == 0)
@@ -422,7 +442,9 @@ main(int argc, char **argv)
 	else if (strcmp(argv[2], "features") == 0)
 		features();
 	else if (strcmp(argv[2], "apdu") == 0)
-		apdus(argc - 3, argv + 3);
+		apdus(argc - 3, argv + 3, 0);
+	else if (strcmp(argv[2], "txn") == 0)
+		txn(argc - 3, argv + 3);
 	else {
 		fprintf(stderr, "unknown command %s\n", argv[2]);
 		return 2;

@@ -85,7 +85,7 @@ user_pref("extensions.webextensions.remote", false);
 PREFS
 	diag "$("$FF" --version 2>&1)" "memory before: $(grep -E '^MemAvailable' /proc/meminfo)"
 	[ "$BROWSER_PCSC_LOOP" = 1 ] && probe_start "$OL_W/probe-browser.out"
-	sim_mark=$(wc -l <"$OUT/sim.log")
+	sim_mark=$(wc -l <"${SIM_LOG:-$OUT/sim.log}")
 	t0=$(date +%s%3N)
 	# RUST_LOG: authenticator-rs's warnings ("error while initializing
 	# device") in firefox.log
@@ -134,7 +134,7 @@ PREFS
 	sim_ids() { grep -c '^figure: .* credential id 62 bytes' "$OUT/browser-verify.txt" | grep -qx 3 &&
 		grep -q '"virtual": false' "$OUT/results.json"; }
 	check "browser: the credentials are the simulator's (62-byte IDs), no virtual authenticator" sim_ids
-	tail -n +"$((sim_mark + 1))" "$OUT/sim.log" >"$OL_W/sim-browser.log"
+	tail -n +"$((sim_mark + 1))" "${SIM_LOG:-$OUT/sim.log}" >"$OL_W/sim-browser.log"
 	diag "the simulator during the browser run:" \
 		"$(grep -E 'FIDO: ' "$OL_W/sim-browser.log" | grep -v 'waiting for touch' | head -20)"
 	sim_served() {

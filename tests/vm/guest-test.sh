@@ -16,6 +16,12 @@
 #   piv    provisioning, pkcs11-tool signature, openssl verification
 #   fido   a loop of PC/SC signatures while fido2-token -L and -I use the
 #          same /dev/hidraw0: both sides without an error
+#   fido2  with the PC/SC loops running: fido2-tools make and verify ES256
+#          and EdDSA credentials and assertions (resident or not, a PIN set,
+#          changed, used for UV); ssh-keygen -t ecdsa-sk/ed25519-sk keys log
+#          in to a real sshd beside an ssh with the PIV key; with a 3 s
+#          touch, a FIDO assertion during a PIV touch wait and a PIV
+#          signature during a FIDO touch wait, both sides verified and timed
 #   browser Firefox ESR headless (Marionette) does WebAuthn create/get with
 #          the device through /dev/hidraw0 (guest-browser.sh)
 #   unplug the gadget unbound in the middle of the loop: pcscd removes the
@@ -31,7 +37,7 @@ SERIAL=OLVM0001
 PIN=123456
 PASS=0
 FAIL=0
-STAGES="boot udev pcscd piv fido browser unplug"
+STAGES="boot udev pcscd piv fido fido2 browser unplug"
 
 tap() { echo "$*" >/dev/ttyS1; echo "$*" >/dev/console; }
 ok() { PASS=$((PASS + 1)); tap "ok - $*"; }
@@ -67,6 +73,12 @@ stage_on() {
 	return 1
 }
 
+# stamp: each line of stdin with the guest's wall clock in ms (the same
+# clock as piv_ms), without a fork per line; for the simulator's log, which
+# has no time stamps without --verbose (and that logs every packet)
+stamp() { local l; while IFS= read -r l; do printf '%s %s\n' "$(( ${EPOCHREALTIME/./} / 1000 ))" "$l"; done; }
+unstamp() { sed 's/^[0-9]* //' "$@"; }
+
 wait_for() { # CMD... ; up to 10 s
 	local n=0
 	until "$@" >/dev/null 2>&1; do
@@ -76,6 +88,9 @@ wait_for() { # CMD... ; up to 10 s
 
 # ---------------------------------------------------------------- boot --
 mkdir -p /dev/pts /dev/shm
+# devtmpfs has no /dev/fd (udev makes it on a full system): bash's process
+# substitution needs it
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 hostname olvm
@@ -179,8 +194,11 @@ stage_on pcscd || exit 0
 SIM=${OL_SIM:-$OL_BUILDDIR/openloop-sim}
 HAVE_SIM=0
 "$SIM" --help 2>&1 | grep -q -- '--hidg' && HAVE_SIM=1
+# The device keeps its flash in SIM_STATE (PIV keys, FIDO credentials and
+# PIN), so that the fido2 stage can restart it with another touch model.
+SIM_STATE=/tmp/sim.state
 if [ "$HAVE_SIM" = 1 ]; then
-	"$SIM" --hidg /dev/hidg0 --serial "$SERIAL" --pin "$PIN" >"$OUT/sim.log" 2>&1 &
+	"$SIM" --hidg /dev/hidg0 --serial "$SERIAL" --pin "$PIN" --state "$SIM_STATE" > >(stamp >"$OUT/sim.log") 2>&1 &
 	SIM_PID=$!
 	sleep 0.5
 	check "pcscd: openloop-sim serves /dev/hidg0" kill -0 "$SIM_PID" || exit 1
@@ -296,11 +314,45 @@ probe_figures() { # OUT: the summary of pcsc-probe's loop on one line
 probe_only_ok() { # OUT: every round answered 9000, and the loop ended well
 	[ "$PROBE_RC" = 0 ] && grep -q '^outcome: [0-9]* ok$' "$1" && ! grep '^outcome: ' "$1" | grep -vq ' ok$'
 }
+loop_failures() { awk '$2 != "0"' "$1" | wc -l; }
+# The two loops as one, named NAME: $OL_W/loop-NAME.log, $OL_W/probe-NAME.out.
+# They run at nice 10: they are the background, the guest's two emulated
+# CPUs are saturated, and the clients a stage times must start when it
+# says (the device and pcscd see the loops' requests all the same).
+loops_start() { # NAME
+	LOOPS=$1
+	( renice -n 10 -p "$BASHPID" >/dev/null; sign_loop "$OL_W/loop-$LOOPS.log" ) &
+	LOOP_PID=$!
+	probe_start "$OL_W/probe-$LOOPS.out"
+	renice -n 10 -p "$PROBE_PID" >/dev/null
+}
+loops_end() { # two more signatures, so that the loop ran after what it accompanied
+	loop_wait "$OL_W/loop-$LOOPS.log" 2
+	loops_stop "$LOOP_PID" "$PROBE_PID"
+	cp "$OL_W/loop-$LOOPS.log" "$OL_W/probe-$LOOPS.out" "$OUT/"
+}
+loops_check() { # STAGE: the figures of both loops, and their checks
+	local log=$OL_W/loop-$LOOPS.log probe=$OL_W/probe-$LOOPS.out n
+	n=$(loop_count "$log")
+	diag "pkcs11-tool loop: $(loop_figures "$log")" \
+		"pcsc-probe loop (SELECT+VERIFY+GENERAL AUTHENTICATE): $(probe_figures "$probe")"
+	check "$1: every pkcs11-tool signature of the loop verified ($n), none failed" \
+		test "$(loop_failures "$log")" = 0 -a "$n" -ge 2 ||
+		diag "$(cat "$log".*.out 2>/dev/null | head -20)"
+	check "$1: every pcsc-probe round answered 9000, no PC/SC error" probe_only_ok "$probe" ||
+		diag "$(grep '^outcome: ' "$probe" | head -10)"
+}
+
+# one pkcs11-tool signature with 9A and the PIN, and openssl's verification
+p11_sign() { # SIG
+	timeout -k 5 90 pkcs11-tool --module "$PIV_P11" --login --pin "$PIN" --sign --id 01 \
+		-m ECDSA-SHA256 --signature-format openssl -i "$OL_W/data.bin" -o "$1"
+}
+sig_verify() { openssl dgst -sha256 -verify "$OL_W/pub-9A.pem" -signature "$1" "$OL_W/data.bin"; }
+p11_sign_verify() { p11_sign "$OL_W/replug.sig" && sig_verify "$OL_W/replug.sig"; }
 
 FIDO_RUNS=5
-sign_loop "$OL_W/loop-fido.log" &
-LOOP_PID=$!
-probe_start "$OL_W/probe-fido.out"
+loops_start fido
 check "fido: the signing loop runs (2 signatures done)" loop_wait "$OL_W/loop-fido.log" 2
 fl_ok=0; fi_ok=0; f_err=0; t_fido0=$(piv_ms)
 for k in $(seq "$FIDO_RUNS"); do
@@ -313,30 +365,504 @@ for k in $(seq "$FIDO_RUNS"); do
 		[ ! -s "$OL_W/fido-I.$k.err" ]; then fi_ok=$((fi_ok + 1)); else f_err=$((f_err + 1)); fi
 done
 t_fido=$(( $(piv_ms) - t_fido0 ))
-# two more signatures after the last fido2-token run
-loop_wait "$OL_W/loop-fido.log" 2
-loops_stop "$LOOP_PID" "$PROBE_PID"
-cp "$OL_W/loop-fido.log" "$OL_W/probe-fido.out" "$OUT/"
+loops_end
 cp "$OL_W/fido-L.1" "$OUT/fido2-token-L.txt"; cp "$OL_W/fido-I.1" "$OUT/fido2-token-I.txt"
 diag "fido2-token -L: $(head -1 "$OL_W/fido-L.1")" \
 	"fido2-token -I: $(grep -E '^(proto|caps|version strings|aaguid|options):' "$OL_W/fido-I.1" | tr '\n' ';')" \
 	"fido2-token: $FIDO_RUNS x -L ($fl_ok ok) and $FIDO_RUNS x -I ($fi_ok ok) in $t_fido ms, inside the loops" \
-	"pkcs11-tool loop: $(loop_figures "$OL_W/loop-fido.log")" \
-	"pcsc-probe loop (SELECT+VERIFY+GENERAL AUTHENTICATE): $(probe_figures "$OL_W/probe-fido.out")" \
 	"CTAPHID channels the simulator allocated so far: $(grep -c 'channel [0-9a-f]* allocated' "$OUT/sim.log")"
 check "fido: fido2-token -L lists /dev/hidraw0 (1209:0001), $FIDO_RUNS of $FIDO_RUNS" test "$fl_ok" = "$FIDO_RUNS"
 check "fido: fido2-token -I reads GetInfo (FIDO_2_0, aaguid), $FIDO_RUNS of $FIDO_RUNS" test "$fi_ok" = "$FIDO_RUNS"
 [ "$f_err" = 0 ] || diag "$(cat "$OL_W"/fido-*.err | head -10)"
-loop_failures() { awk '$2 != "0"' "$1" | wc -l; }
-check "fido: every pkcs11-tool signature of the loop verified, none failed" \
-	test "$(loop_failures "$OL_W/loop-fido.log")" = 0
-[ "$(loop_failures "$OL_W/loop-fido.log")" = 0 ] || diag "$(cat "$OL_W"/loop-fido.log.*.out | head -20)"
-check "fido: every pcsc-probe round answered 9000, no PC/SC error" probe_only_ok "$OL_W/probe-fido.out"
+loops_check fido
 check "fido: the simulator answered authenticatorGetInfo" grep -q 'CTAP2 authenticatorGetInfo' "$OUT/sim.log"
+stage_on fido2 || exit 0
+
+# --------------------------------------------------------------- fido2 --
+# Real FIDO clients on /dev/hidraw0 while pcscd and our driver serve PC/SC
+# from the same device, and the two PC/SC loops of the fido stage sign the
+# whole time (stopped only while the simulator restarts):
+#  1. fido2-tools: a FIDO PIN set and changed (fido2-token -S, -C); ES256
+#     and EdDSA credentials, resident and not (fido2-cred -M, checked with
+#     -V), an assertion for each (fido2-assert -G, verified with -V against
+#     the credential's public key), one with the PIN (-v: the UV flag);
+#  2. OpenSSH's FIDO path: ssh-keygen -t ecdsa-sk / ed25519-sk, plain and
+#     -O resident, each key logging in to a real sshd on 127.0.0.1 while
+#     another ssh logs in with the PIV key through opensc-pkcs11.so;
+#  3. contention with a 3 s touch (the simulator restarted with --touch
+#     3000 on its state file): a FIDO assertion started while a PIV
+#     signature waits for its touch, and a PIV signature started while a
+#     FIDO assertion waits for its touch; then each side's limit, with
+#     the device's lock held by another program for 25 s.
+# Every FIDO result is verified: fido2-cred -V / fido2-assert -V, or an
+# ssh login that sshd logs with the key's fingerprint.
+FIDO_PIN0=2468
+FIDO_PIN=13579
+FIDO_RUN=0      # FIDO operations (makeCredential, getAssertion) attempted
+FIDO_OK=0       # ... that succeeded and were verified
+FIDO_MADE=0     # credentials made, for the simulator's count
+FIDO_SIGNED=0   # assertions made, for the simulator's count
+: >"$OL_W/hung.log"
+
+b64rand() { head -c "$1" /dev/urandom | base64 -w0; echo; }
+part() { diag "fido2 part $1 at $(cut -d' ' -f1 /proc/uptime) s"; }
+
+# hung_note STATUS WHAT SECS: a run that timeout(1) ended goes to hung.log
+hung_note() {
+	case $1 in 124|137) echo "$2: no result within $3 s" >>"$OL_W/hung.log" ;; esac
+	return "$1"
+}
+limit() { local s=$1; shift; timeout -k 5 "$s" "$@"; hung_note $? "$1" "$s"; }
+
+# with_pin "PIN..." CMD...: CMD in a session of its own, so without a
+# controlling terminal.  fido2-tools read a PIN with readpassphrase()
+# (libfido2's copy, built into them), which falls back to stdin when
+# /dev/tty cannot be opened: the PINs go in on stdin, one a line, with no
+# race against the prompt (on a pty, readpassphrase's TCSAFLUSH throws
+# away what was typed before the prompt, so script(1) would need
+# expect(1) to wait for it).  The prompt on stderr shows the PIN was asked.
+with_pin() {
+	local pins=$1 rc; shift
+	printf '%s\n' $pins | setsid -w timeout -k 5 60 "$@" 2>"$OL_W/pin.err"
+	hung_note $? "$1" 60; rc=$?
+	cat "$OL_W/pin.err" >&2
+	[ "$rc" = 0 ] || return "$rc"
+	grep -q 'Enter .*PIN' "$OL_W/pin.err" || { echo "$1 did not ask for the PIN"; return 1; }
+}
+
+# fido_count KIND CMD...: one FIDO operation and its verification, counted
+fido_count() {
+	local kind=$1; shift
+	FIDO_RUN=$((FIDO_RUN + 1))
+	"$@" || return 1
+	FIDO_OK=$((FIDO_OK + 1))
+	case $kind in make) FIDO_MADE=$((FIDO_MADE + 1)) ;; get) FIDO_SIGNED=$((FIDO_SIGNED + 1)) ;; esac
+}
+fcheck() { # KIND NAME CMD...: check + fido_count
+	local kind=$1 name=$2; shift 2
+	check "fido2: $name" fido_count "$kind" "$@"
+}
+
+# cred_make NAME TYPE [-r]: fido2-cred -M for RP NAME.olvm.test; the
+# device has a PIN, so makeCredential answers PIN_REQUIRED and fido2-cred
+# asks for it (the credential then carries UV; fido2-cred -M -v would send
+# the uv option, which a device without built-in UV refuses with
+# UNSUPPORTED_OPTION before the PIN is asked).  fido2-cred -V -v checks
+# the self attestation and the UV flag and writes the credential ID
+# ($OL_W/NAME.id) and public key ($OL_W/NAME.pem).
+cred_make() {
+	local n=$1 type=$2; shift 2
+	echo "$type" >"$OL_W/$n.type"
+	{ b64rand 32; echo "$n.olvm.test"; echo "user $n"; b64rand 32; } >"$OL_W/$n.mparam"
+	with_pin "$FIDO_PIN" fido2-cred -M "$@" -i "$OL_W/$n.mparam" -o "$OL_W/$n.cred" /dev/hidraw0 "$type" &&
+	fido2-cred -V -v -i "$OL_W/$n.cred" -o "$OL_W/$n.cv" "$type" &&
+	head -1 "$OL_W/$n.cv" >"$OL_W/$n.id" && tail -n +2 "$OL_W/$n.cv" >"$OL_W/$n.pem" &&
+	openssl pkey -pubin -in "$OL_W/$n.pem" -noout
+}
+
+# assert_get NAME OUT [-r] [-v]: fido2-assert -G for NAME's credential (by
+# its ID, or with -r the RP's resident one); the PIN only with -v
+assert_get() {
+	local n=$1 out=$2; shift 2
+	{ b64rand 32; echo "$n.olvm.test"; case " $* " in *" -r "*) ;; *) cat "$OL_W/$n.id" ;; esac; } \
+		>"$OL_W/$out.gparam"
+	case " $* " in
+	*" -v "*) with_pin "$FIDO_PIN" fido2-assert -G "$@" -i "$OL_W/$out.gparam" -o "$OL_W/$out.assert" /dev/hidraw0 ;;
+	*) limit 60 fido2-assert -G "$@" -i "$OL_W/$out.gparam" -o "$OL_W/$out.assert" /dev/hidraw0 </dev/null ;;
+	esac
+}
+# assert_verify NAME OUT [-v]: the signature over authData and the client
+# data hash with NAME's public key, the UP flag (-p), with -v the UV flag
+assert_verify() {
+	local n=$1 out=$2; shift 2
+	fido2-assert -V -p "$@" -i "$OL_W/$out.assert" "$OL_W/$n.pem" "$(cat "$OL_W/$n.type")"
+}
+# a resident credential's assertion names its user: the one it was made for
+user_is_ours() { # NAME OUT
+	[ "$(sed -n 5p "$OL_W/$2.assert")" = "$(sed -n 4p "$OL_W/$1.mparam")" ] ||
+		{ echo "user id $(sed -n 5p "$OL_W/$2.assert"), made for $(sed -n 4p "$OL_W/$1.mparam")"; return 1; }
+}
+assert_ok() { # NAME OUT [-r] [-v]
+	local n=$1 out=$2 v=; shift 2
+	case " $* " in *" -v "*) v=-v ;; esac
+	assert_get "$n" "$out" "$@" && assert_verify "$n" "$out" $v || return 1
+	case " $* " in *" -r "*) user_is_ours "$n" "$out" ;; esac
+}
+
+token_info_has() { # WORD: fido2-token -I lists the option WORD
+	limit 30 fido2-token -I /dev/hidraw0 </dev/null >"$OL_W/token-I.out" 2>&1 &&
+	grep '^options:' "$OL_W/token-I.out" | tr -d ',' | tr ' ' '\n' | grep -qx "$1" ||
+		{ cat "$OL_W/token-I.out"; return 1; }
+}
+
+loops_start fido2
+check "fido2: the PC/SC loops run (2 signatures done)" loop_wait "$OL_W/loop-fido2.log" 2
+
+# 1. fido2-tools ------------------------------------------------------------
+part 1
+check "fido2: fido2-token -S sets a FIDO PIN (read from stdin, no terminal)" \
+	with_pin "$FIDO_PIN0 $FIDO_PIN0" fido2-token -S /dev/hidraw0
+check "fido2: GetInfo now says clientPin (fido2-token -I)" token_info_has clientPin
+check "fido2: fido2-token -C changes it" with_pin "$FIDO_PIN0 $FIDO_PIN $FIDO_PIN" fido2-token -C /dev/hidraw0
+# with the PIN set, every makeCredential needs it: these use the new one
+fcheck make "fido2-cred -M es256 (new PIN), -V: self attestation, UV" cred_make es256 es256
+fcheck make "fido2-cred -M eddsa (new PIN), -V: self attestation, UV" cred_make eddsa eddsa
+fcheck make "fido2-cred -M -r es256 (resident), -V" cred_make es256-rk es256 -r
+fcheck make "fido2-cred -M -r eddsa (resident), -V" cred_make eddsa-rk eddsa -r
+fcheck get "fido2-assert -G es256, -V with its key" assert_ok es256 a-es256
+fcheck get "fido2-assert -G eddsa, -V with its key" assert_ok eddsa a-eddsa
+fcheck get "fido2-assert -G -r es256 (resident: found by RP, our user), -V" assert_ok es256-rk a-es256-rk -r
+fcheck get "fido2-assert -G -r eddsa (resident: found by RP, our user), -V" assert_ok eddsa-rk a-eddsa-rk -r
+fcheck get "fido2-assert -G -v es256 with the PIN, -V -v: the UV flag is set" assert_ok es256 a-es256-uv -v
+uv_clear() { assert_verify es256 a-es256 && ! assert_verify es256 a-es256 -v; }
+check "fido2: without the PIN the UV flag is clear (fido2-assert -V -v refuses a-es256)" uv_clear
+
+# 2. OpenSSH ---------------------------------------------------------------
+part 2
+# sshd-lib.sh as the host's ssh tests use it.  The guest has no network
+# device: lo is brought up, and nothing else listens, so the port is fixed.
+SSHD_DIR=$OL_W/sshd
+OL_PIDS=
+. "$OL_SRCDIR/tests/integration/sshd-lib.sh"
+free_port() { echo "$1"; }
+# The logins are to a user of the guest's own, with /bin/sh: root's bash
+# would read the host's ~root/.bashrc for the remote command, and one that
+# runs, say, pyenv init costs half a minute per login under TCG.  Its
+# password is "*", not "!": sshd refuses a locked account even for keys.
+SSH_USER=olvm
+ssh_user() {
+	getent passwd "$SSH_USER" >/dev/null ||
+		useradd -M -d "$OL_W/home" -s /bin/sh -p '*' "$SSH_USER" && mkdir -p "$OL_W/home"
+}
+sshd_up() { ip link set lo up && ssh_user && sshd_setup 2222 && sshd_start; }
+check "fido2: sshd listens on 127.0.0.1 (lo brought up)" sshd_up
+
+# ssh-keygen asks for the FIDO PIN (makeCredential answers PIN_REQUIRED)
+# through askpass: no terminal, SSH_ASKPASS_REQUIRE=force
+printf '#!/bin/sh\necho "$1" >>%s/askpass.log\necho %s\n' "$OL_W" "$FIDO_PIN" >"$OL_W/askpass-fido"
+chmod 755 "$OL_W/askpass-fido"
+# sk_keygen NAME TYPE [-O resident]: the touch comes from the touch model.
+# Each key has a user of its own: resident keys of one application
+# ("ssh:") and one user replace each other on the device, and ssh-keygen
+# would ask on the terminal whether to overwrite the first.
+sk_keygen() {
+	local n=$1 t=$2; shift 2
+	rm -f "$OL_W/$n" "$OL_W/$n.pub"
+	SSH_ASKPASS=$OL_W/askpass-fido SSH_ASKPASS_REQUIRE=force \
+		setsid -w timeout -k 5 90 ssh-keygen -t "$t" "$@" -O "user=$n" -N '' -C "olvm $n" \
+		-f "$OL_W/$n" </dev/null
+	hung_note $? ssh-keygen 90 || return 1
+	grep -q "^sk-" "$OL_W/$n.pub" || { echo "$n.pub: $(cat "$OL_W/$n.pub")"; return 1; }
+}
+# ssh_login ARGS...: ssh to 127.0.0.1, runs echo ok; public keys only, no
+# askpass unless the caller asks for one
+ssh_login() {
+	SSH_ASKPASS_REQUIRE=${SSH_ASKPASS_REQUIRE:-never} setsid -w timeout -k 5 90 ssh -F /dev/null -v \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o IdentityAgent=none -o IdentitiesOnly=yes -o PreferredAuthentications=publickey \
+		-o ConnectTimeout=30 -p "$SSH_PORT" "$@" "$SSH_USER@127.0.0.1" 'echo ok' </dev/null
+	hung_note $? ssh 90 || return 1
+}
+# the PIV key through opensc-pkcs11.so in the PIN mode (OpenSC's
+# enable_pinpad = false, the configuration the package ships): ssh asks
+# for the PIV PIN through askpass and the card signs blind.  Not the touch
+# mode: OpenSC 0.23 reads the reader's PIN pad feature with SCardControl
+# outside a transaction, and while another client holds one (the loops
+# always do, now and then) pcscd 1.9.9 answers SCARD_E_SHARING_VIOLATION;
+# OpenSC then sees no PIN pad and ssh has no PIN to log in with ("no pin
+# specified", seen in this stage: docs/fido2-coexistence.md).  With
+# IdentitiesOnly, ssh uses a PKCS#11 key only when its public key is named
+# with -i as well.
+printf '#!/bin/sh\necho "$1" >>%s/askpass-piv.log\necho %s\n' "$OL_W" "$PIN" >"$OL_W/askpass-piv"
+chmod 755 "$OL_W/askpass-piv"
+ssh_piv() {
+	OPENSC_CONF=$OL_SRCDIR/contrib/opensc-pin-mode.conf SSH_ASKPASS=$OL_W/askpass-piv \
+		SSH_ASKPASS_REQUIRE=force ssh_login -I "$PIV_P11" -i "$OL_W/piv-9a.pub"
+}
+ssh_sk() { ssh_login -i "$OL_W/$1"; } # NAME
+# timed NAME CMD...: output in $OL_W/NAME.out, each line time-stamped;
+# "START-MS END-MS STATUS" in $OL_W/NAME.t
+timed() {
+	local n=$1 t0 rc; shift
+	t0=$(piv_ms)
+	"$@" 2>&1 | stamp >"$OL_W/$n.out"
+	rc=${PIPESTATUS[0]}
+	echo "$t0 $(piv_ms) $rc" >"$OL_W/$n.t"
+	return "$rc"
+}
+t_of() { cut -d' ' -f"$2" "$OL_W/$1.t"; } # NAME FIELD (1 start, 2 end, 3 status)
+fp_of() { ssh-keygen -lf "$1" | awk '{print $2}'; }
+sshd_accepted() { # MARK FINGERPRINT
+	sshd_log_since "$1" | grep "Accepted publickey for $SSH_USER from 127.0.0.1" | grep -qF " $2" ||
+		{ echo "sshd accepted no key $2:"; sshd_log_since "$1" | grep -E 'Accepted|Failed|error' | tail -4; return 1; }
+}
+ran_ok() { # NAME: the remote echo ran
+	[ "$(t_of "$1" 3)" = 0 ] && grep -q '^[0-9]* ok$' "$OL_W/$1.out" ||
+		{ grep -E 'denied|rror|fail|Timeout|refused|no result|Offering|Deferring|PKCS|provider|Will attempt' \
+			"$OL_W/$1.out" | tail -8; return 1; }
+}
+overlapped() { # A B: the two runs were under way at the same time
+	[ "$(t_of "$1" 1)" -lt "$(t_of "$2" 2)" ] && [ "$(t_of "$2" 1)" -lt "$(t_of "$1" 2)" ]
+}
+# sk_login NAME: NAME's login, with the PIV key's login at the same time
+sk_login() {
+	local n=$1 m
+	m=$(sshd_mark)
+	timed "ssh-piv-$n" ssh_piv &
+	timed "ssh-$n" ssh_sk "$n"
+	wait $!
+	diag "ssh $n: $(t_span "ssh-$n"); ssh PIV beside it: $(t_span "ssh-piv-$n")"
+	fcheck get "ssh -i $n logs in (sshd: its key accepted)" sk_login_ok "$n" "$m"
+	check "fido2: ... while ssh -I opensc-pkcs11.so logged in with the PIV key" piv_login_ok "$n" "$m"
+	check "fido2: ... the two logins overlapped" overlapped "ssh-$n" "ssh-piv-$n"
+}
+t_span() { echo "$(( $(t_of "$1" 2) - $(t_of "$1" 1) )) ms, status $(t_of "$1" 3)"; }
+sk_login_ok() { # NAME MARK
+	[ -s "$OL_W/$1.pub" ] || { echo "no key $1 (ssh-keygen failed)"; ran_ok "ssh-$1"; return 1; }
+	ran_ok "ssh-$1" && sshd_accepted "$2" "$(fp_of "$OL_W/$1.pub")"
+}
+piv_login_ok() { ran_ok "ssh-piv-$1" && sshd_accepted "$2" "$PIV_FP"; } # NAME MARK
+
+piv_keys() { limit 60 ssh-keygen -D "$PIV_P11" >"$OL_W/piv.keys" && grep -q '^ecdsa-sha2-nistp256 .* PIV AUTH pubkey$' "$OL_W/piv.keys"; }
+check "fido2: ssh-keygen -D $PIV_P11 lists the 9A key" piv_keys
+grep -m1 'PIV AUTH pubkey$' "$OL_W/piv.keys" >"$OL_W/piv-9a.pub"
+PIV_FP=$(fp_of "$OL_W/piv-9a.pub")
+fcheck make "ssh-keygen -t ecdsa-sk (FIDO PIN by askpass)" sk_keygen id-ecdsa-sk ecdsa-sk
+fcheck make "ssh-keygen -t ed25519-sk" sk_keygen id-ed25519-sk ed25519-sk
+# OpenSSH makes resident keys only on a device with credProtect (CTAP 2.1),
+# so that a stolen device gives them up only after the PIN
+fcheck make "ssh-keygen -t ecdsa-sk -O resident" sk_keygen id-ecdsa-sk-rk ecdsa-sk -O resident
+fcheck make "ssh-keygen -t ed25519-sk -O resident" sk_keygen id-ed25519-sk-rk ed25519-sk -O resident
+diag "askpass was asked: $(sort -u "$OL_W/askpass.log" 2>/dev/null | tr '\n' ';')"
+# authorized_keys: the token's keys and every sk key made
+authorize "$(cat "$OL_W/piv.keys")" "$(cat "$OL_W"/id-*.pub 2>/dev/null)"
+for k in id-ecdsa-sk id-ed25519-sk id-ecdsa-sk-rk id-ed25519-sk-rk; do sk_login "$k"; done
+cp "$SSHD_DIR/sshd.log" "$OUT/sshd.log"
+for k in "$OL_W"/ssh-*.out; do cp "$k" "$OUT/$(basename "$k" .out).log"; done
+loops_end
+loops_check "fido2 (fido2-tools, ssh)"
+
+# 3. contention with a 3 s touch -------------------------------------------
+part 3
+# The simulator is restarted rather than a second one started: a second
+# device needs a second gadget, and pcscd would then show two readers
+# (OpenSC's slot choice, pcsc-probe's match by name).  On the same state
+# file the device comes back with its PIV keys, FIDO credentials and PIN,
+# as one replugged with its flash intact; the driver finds its channel
+# refused (INVALID_CHANNEL), the card session lost, and pcscd powers up a
+# new card.  The loops stop meanwhile, because their first APDU after the
+# restart fails by design (docs/transport.md section 5).
+SIM_LOG2=$OUT/sim-touch.log
+sim_restart_touch() {
+	kill -TERM "$SIM_PID" && wait "$SIM_PID" || { echo "openloop-sim did not exit 0 on SIGTERM"; return 1; }
+	"$SIM" --hidg /dev/hidg0 --serial "$SERIAL" --pin "$PIN" --state "$SIM_STATE" --touch 3000 \
+		> >(stamp >>"$SIM_LOG2") 2>&1 &
+	SIM_PID=$!
+	wait_for grep -q 'hidg: serving' "$SIM_LOG2" &&
+	grep -q 'PIV: state loaded from' "$SIM_LOG2" &&
+	grep -q 'FIDO: state loaded from .*PIN set' "$SIM_LOG2" || { cat "$SIM_LOG2"; return 1; }
+}
+# the first PC/SC use after the restart meets the lost session; the next
+# one a new card
+pcsc_back() {
+	local k
+	for k in 1 2 3; do
+		if p11_sign_verify >"$OL_W/back-$k.out" 2>&1; then PCSC_BACK_TRIES=$k; return 0; fi
+		sleep 1
+	done
+	tail -5 "$OL_W/back-3.out"; return 1
+}
+check "fido2: openloop-sim restarted with --touch 3000 on its state (PIV keys, FIDO credentials, PIN)" \
+	sim_restart_touch && CONTENTION=1 || CONTENTION=0
+if [ "$CONTENTION" = 1 ]; then
+	check "fido2: pkcs11-tool signs and openssl verifies after the restart" pcsc_back &&
+		diag "pkcs11-tool signed at try ${PCSC_BACK_TRIES} after the restart"
+	loops_start fido2-touch
+	check "fido2: the PC/SC loops run again (2 signatures done)" loop_wait "$OL_W/loop-fido2-touch.log" 2
+fi
+
+log_mark() { wc -l <"$1"; }
+log_after() { tail -n +"$(($2 + 1))" "$1"; } # FILE MARK
+log_seen() { log_after "$1" "$2" | grep -q -- "$3"; } # FILE MARK PATTERN
+log_ms() { log_after "$1" "$2" | grep -m1 -- "$3" | cut -d' ' -f1; } # the stamp of the first match
+# wait_event FILE MARK PATTERN: up to 30 s; one grep a poll, as the guest
+# is busy and the touch window is 3 s
+wait_event() {
+	local n=0 before
+	before=$(log_after "$1" 0 | head -n "$2" | grep -c -- "$3")
+	until [ "$(grep -c -- "$3" "$1")" -gt "$before" ]; do
+		n=$((n + 1)); [ "$n" -gt 600 ] && return 1; sleep 0.05
+	done
+}
+
+# (a) a PIV signature waits for its touch; a FIDO assertion starts 0.5 s
+# later.  The signature is one PC/SC transaction: SELECT, logout,
+# GENERAL AUTHENTICATE with 9A.  The card then holds no verified PIN and
+# asks for the touch, and the loops' VERIFY cannot come in between (a
+# pkcs11-tool login shares the card's state with them).
+piv_touch_sign() {
+	limit 60 "$PROBE" Openloop txn "$SELECT_PIV" "00 20 FF 80" "00 87 11 9A 26 7C 24 82 00 81 20 $HASH_HEX 00"
+}
+# ga_verify OUT: the last response is 7C L 82 L DER-signature, 9000;
+# openssl verifies it over HASH_HEX with 9A's public key
+ga_verify() {
+	local hex
+	hex=$(unstamp "$1" | grep '^data:' | tail -1 | sed 's/^data://; s/ //g')
+	unstamp "$1" | tail -1 | grep -qx 'sw: 9000' || { tail -3 "$1"; return 1; }
+	[ "${hex:0:2}" = 7C ] && [ "${hex:4:2}" = 82 ] && [ $((16#${hex:6:2} * 2 + 8)) = ${#hex} ] ||
+		{ echo "not 7C {82 signature}: $hex"; return 1; }
+	printf '%s' "${hex:8}" | piv_unhex >"$OL_W/ga.sig"
+	printf '%s' "$HASH_HEX" | piv_unhex >"$OL_W/ga.hash"
+	openssl pkeyutl -verify -pubin -inkey "$OL_W/pub-9A.pem" -in "$OL_W/ga.hash" -sigfile "$OL_W/ga.sig"
+}
+rel() { echo $(( $1 - T0 )); } # MS: ms after T0
+contention_a() {
+	local m
+	m=$(log_mark "$SIM_LOG2")
+	timed a-piv piv_touch_sign &
+	A_PIV=$!
+	if wait_event "$SIM_LOG2" "$m" 'PIV: waiting for touch'; then
+		sleep 0.5
+		timed a-fido assert_get es256 a-touch
+	else
+		echo "0 0 no-touch" >"$OL_W/a-fido.t"
+	fi
+	wait "$A_PIV"
+	A_MARK=$m
+	T0=$(log_ms "$SIM_LOG2" "$m" 'PIV: waiting for touch')
+	A_PIV_TOUCHED=$(log_ms "$SIM_LOG2" "$m" 'PIV: touch approved')
+	diag "(a) PIV signature (pcsc-probe txn): started $(rel "$(t_of a-piv 1)") ms, touch asked 0, approved $(rel "$A_PIV_TOUCHED"), done $(rel "$(t_of a-piv 2)") ms, status $(t_of a-piv 3)" \
+		"(a) fido2-assert -G: started $(rel "$(t_of a-fido 1)") ms, getAssertion at the device $(rel "$(log_ms "$SIM_LOG2" "$m" 'CTAP2 authenticatorGetAssertion')") ms, touch approved $(rel "$(log_ms "$SIM_LOG2" "$m" 'FIDO: touch approved')"), done $(rel "$(t_of a-fido 2)") ms, status $(t_of a-fido 3)"
+}
+a_fido_ok() { [ "$(t_of a-fido 3)" = 0 ] && assert_verify es256 a-touch || { tail -5 "$OL_W/a-fido.out"; return 1; }; }
+a_piv_ok() { [ "$(t_of a-piv 3)" = 0 ] && ga_verify "$OL_W/a-piv.out" || { tail -5 "$OL_W/a-piv.out"; return 1; }; }
+a_overlap() { [ -n "$A_PIV_TOUCHED" ] && [ "$(t_of a-fido 1)" -lt "$A_PIV_TOUCHED" ]; }
+
+# (b) a FIDO assertion waits for its touch, holding the device (libfido2
+# flocks it for the whole session); pkcs11-tool signs 0.7 s later.  The
+# driver waits for the lock and says for whom.
+contention_b() {
+	local m
+	m=$(log_mark "$SIM_LOG2")
+	B_PCSCD_MARK=$(log_mark "$OUT/pcscd.log")
+	timed b-fido assert_get eddsa b-touch &
+	B_FIDO=$!
+	B_FIDO_PID=
+	if wait_event "$SIM_LOG2" "$m" 'FIDO: waiting for touch'; then
+		B_FIDO_PID=$(pgrep -x fido2-assert | head -1)
+		sleep 0.7
+		timed b-piv p11_sign "$OL_W/b.sig"
+	else
+		echo "0 0 no-touch" >"$OL_W/b-piv.t"
+	fi
+	wait "$B_FIDO"
+	T0=$(log_ms "$SIM_LOG2" "$m" 'FIDO: waiting for touch')
+	B_FIDO_TOUCHED=$(log_ms "$SIM_LOG2" "$m" 'FIDO: touch approved')
+	diag "(b) fido2-assert -G (pid $B_FIDO_PID): started $(rel "$(t_of b-fido 1)") ms, touch asked 0, approved $(rel "$B_FIDO_TOUCHED"), done $(rel "$(t_of b-fido 2)") ms, status $(t_of b-fido 3)" \
+		"(b) pkcs11-tool signature: started $(rel "$(t_of b-piv 1)") ms, done $(rel "$(t_of b-piv 2)") ms, status $(t_of b-piv 3)" \
+		"(b) the driver in pcscd's log:" \
+		"$(log_after "$OUT/pcscd.log" "$B_PCSCD_MARK" | grep -E 'waiting for the device|waited [0-9]+ ms' | sed 's/^[0-9]* //' | head -6)"
+}
+b_fido_ok() { [ "$(t_of b-fido 3)" = 0 ] && assert_verify eddsa b-touch || { tail -5 "$OL_W/b-fido.out"; return 1; }; }
+b_piv_ok() { [ "$(t_of b-piv 3)" = 0 ] && sig_verify "$OL_W/b.sig" || { tail -5 "$OL_W/b-piv.out"; return 1; }; }
+b_overlap() { [ -n "$B_FIDO_TOUCHED" ] && [ "$(t_of b-piv 1)" -lt "$B_FIDO_TOUCHED" ]; }
+driver_waited_for_fido() {
+	[ -n "$B_FIDO_PID" ] && log_after "$OUT/pcscd.log" "$B_PCSCD_MARK" |
+		grep -qF "waiting for the device, held by fido2-assert (pid $B_FIDO_PID)" ||
+		{ echo "no such line; the driver's lock lines:"; log_after "$OUT/pcscd.log" "$B_PCSCD_MARK" |
+			grep -E 'waiting for the device|waited' | tail -4; return 1; }
+}
+
+# (c) the limits: a program holds the device's lock (flock(1), as any
+# program may) for 25 s.  libfido2 gives up by itself: libfido2 1.12
+# (Debian 12) tries flock 21 times, 100, 200 ... 2000 ms apart, 21 s in
+# all, then fido_dev_open fails with FIDO_ERR_INTERNAL.  The driver waits
+# up to ifdBusyTimeout (45 s), so the PC/SC loops only pause.
+HOLD_S=25
+lock_held_limits() {
+	C_PCSCD_MARK=$(log_mark "$OUT/pcscd.log")
+	flock /dev/hidraw0 sleep "$HOLD_S" &
+	C_HOLDER=$!
+	sleep 0.5
+	timed c-fido limit 60 fido2-token -I /dev/hidraw0 </dev/null
+	wait "$C_HOLDER"
+	diag "(c) lock held $HOLD_S s by flock (pid $C_HOLDER): fido2-token -I gave up after $(t_span c-fido): $(unstamp "$OL_W/c-fido.out" | tail -1)" \
+		"(c) the driver: $(log_after "$OUT/pcscd.log" "$C_PCSCD_MARK" | grep -E 'waited [0-9]+ ms' | sed 's/^[0-9]* //' | head -3)"
+}
+fido_gave_up() { # after 18 to 30 s, FIDO_ERR_INTERNAL (its flock given up)
+	local ms=$(( $(t_of c-fido 2) - $(t_of c-fido 1) ))
+	[ "$(t_of c-fido 3)" != 0 ] && grep -q FIDO_ERR_INTERNAL "$OL_W/c-fido.out" &&
+		[ "$ms" -ge 18000 ] && [ "$ms" -le 30000 ] || { echo "$ms ms:"; tail -3 "$OL_W/c-fido.out"; return 1; }
+}
+driver_waited_for_flock() {
+	log_after "$OUT/pcscd.log" "$C_PCSCD_MARK" | grep -qF "held by flock (pid $C_HOLDER)" ||
+		{ log_after "$OUT/pcscd.log" "$C_PCSCD_MARK" | grep -E 'waiting for the device|waited' | tail -3; return 1; }
+}
+
+if [ "$CONTENTION" = 1 ]; then
+	part "3a"
+	contention_a
+	check "fido2: (a) the PIV signature waited for its touch, then verified (openssl)" a_piv_ok
+	fcheck get "(a) fido2-assert -G started during that wait, -V with its key" a_fido_ok
+	check "fido2: (a) fido2-assert started before the PIV touch was given" a_overlap
+	part "3b"
+	contention_b
+	fcheck get "(b) fido2-assert -G waited for its touch, -V with its key" b_fido_ok
+	check "fido2: (b) pkcs11-tool signed meanwhile, openssl verified" b_piv_ok
+	check "fido2: (b) pkcs11-tool started before the FIDO touch was given" b_overlap
+	check "fido2: (b) pcscd's log: waiting for the device, held by fido2-assert (pid $B_FIDO_PID)" driver_waited_for_fido
+	part "3c"
+	lock_held_limits
+	check "fido2: (c) libfido2 gave up on a lock held $HOLD_S s: FIDO_ERR_INTERNAL after 18 to 30 s" fido_gave_up
+	check "fido2: (c) the driver waited for it (held by flock), the loops only paused" driver_waited_for_flock
+	loops_end
+	loops_check "fido2 (contention)"
+else
+	notok "fido2: contention (a) and (b) not run: the simulator did not come back"
+fi
+
+# totals ---------------------------------------------------------------------
+part totals
+sim_count() { cat "$OUT/sim.log" "$SIM_LOG2" | grep -c -- "$1"; }
+# The CTAP2 errors expected: PIN_REQUIRED (36) before each makeCredential
+# with the PIN, NO_CREDENTIALS (2e) for OpenSSH's look for an existing
+# resident key, and fido2-token -I probing CTAP 2.1 (credential management
+# 40: INVALID_COMMAND 01; clientPIN getUVRetries: INVALID_PARAMETER 02).
+sim_errors() {
+	cat "$OUT/sim.log" "$SIM_LOG2" | grep -o 'FIDO: [A-Za-z]*: status [0-9a-f]*' | sed 's/^FIDO: //' |
+		sort | uniq -c | awk '{ printf "%s%s %s x %s", (NR > 1 ? ", " : ""), $2, $4, $1 }'
+}
+diag "simulator, whole run: CTAP2 requests: $(sim_count 'CTAP2 authenticatorMakeCredential') makeCredential, $(sim_count 'CTAP2 authenticatorGetAssertion') getAssertion, $(sim_count 'CTAP2 authenticatorClientPIN') clientPIN, $(sim_count 'CTAP2 authenticatorGetInfo') getInfo" \
+	"simulator, whole run: $(sim_count 'FIDO: .* credential made') credentials made, $(sim_count 'FIDO: assertion (') assertions, touches approved: FIDO $(sim_count 'FIDO: touch approved'), PIV $(sim_count 'PIV: touch approved')" \
+	"simulator, whole run: CTAP2 errors: $(sim_errors)"
+check "fido2: $FIDO_OK FIDO operations, all verified ($FIDO_RUN run)" test "$FIDO_OK" = "$FIDO_RUN" -a "$FIDO_RUN" -gt 0
+# Each client operation asked for a touch.  OpenSSH also asks without
+# one (up=false): before signing, whether the device knows the key handle
+# (sk_probe), and before a resident key, whether one exists (key_lookup);
+# those are the assertions beyond the touched ones.
+sim_touched() { sim_count "FIDO: waiting for touch ($1)"; }
+check "fido2: the simulator asked for $(sim_touched makeCredential) touches to make credentials and made $(sim_count 'FIDO: .* credential made'), for $(sim_touched getAssertion) assertions; the clients made $FIDO_MADE and $FIDO_SIGNED" \
+	test "$(sim_touched makeCredential) $(sim_count 'FIDO: .* credential made') $(sim_touched getAssertion)" = \
+		"$FIDO_MADE $FIDO_MADE $FIDO_SIGNED"
+# changePIN logs "PIN set" for the new PIN, then "PIN changed"
+pin_counts() { echo "$(sim_count 'FIDO: PIN set') x 'PIN set', $(sim_count 'FIDO: PIN changed') x 'PIN changed'"; }
+check "fido2: the simulator set the FIDO PIN and changed it once ($(pin_counts))" \
+	test "$(pin_counts)" = "2 x 'PIN set', 1 x 'PIN changed'"
+loop_sigs() { cat "$OL_W"/loop-fido2*.log | wc -l; }
+diag "PC/SC loops during the stage: $(loop_sigs) pkcs11-tool signatures, $(awk '/^rounds: / { n += $2 } END { print n + 0 }' "$OL_W"/probe-fido2*.out) pcsc-probe rounds"
+no_hang() {
+	! grep . "$OL_W/hung.log" && ! awk '$3 == 124 || $3 == 137 { print FILENAME ": timed out"; bad = 1 } END { exit !bad }' "$OL_W"/*.t
+}
+check "fido2: no client hung (each ran within its own time limit)" no_hang
+cp "$OL_W"/*.t "$OUT/" 2>/dev/null
+
 stage_on browser || exit 0
 
 # ------------------------------------------------------------- browser --
 # Firefox ESR headless does WebAuthn create/get on /dev/hidraw0
+# after fido2 the simulator logs to $SIM_LOG2 (restarted with --touch
+# 3000 and its FIDO PIN set: guest-browser.sh resets it away)
+SIM_LOG=${SIM_LOG2:-$OUT/sim.log}
 . "$OL_SRCDIR/tests/vm/guest-browser.sh"
 stage_on unplug || exit 0
 
@@ -376,11 +902,6 @@ probe_event_after() { # OUT T ok|error
 	}' "$1"
 }
 probe_saw() { [ -n "$(probe_event_after "$@")" ]; }
-p11_sign_verify() {
-	piv_p11 --login --pin "$PIN" --sign --id 01 -m ECDSA-SHA256 --signature-format openssl \
-		-i "$OL_W/data.bin" -o "$OL_W/replug.sig" &&
-	openssl dgst -sha256 -verify "$OL_W/pub-9A.pem" -signature "$OL_W/replug.sig" "$OL_W/data.bin"
-}
 sleep 1
 res_before=$(pcscd_res)
 pcscd_fds >"$OL_W/fds-before"

@@ -16,15 +16,17 @@
 # Environment:
 #   top_builddir, top_srcdir   default: build/ and the clone
 #   OL_VM_CACHE    kernel cache, outside the clone (/var/cache/ifd-openloop-vm)
-#   OL_VM_STAGE    last stage to run in the guest: boot, udev, pcscd, piv, fido, browser, unplug (all)
-#   OL_VM_TIMEOUT  seconds for the whole guest run (default 1080: Firefox
-#                  alone takes 50 s to 3 minutes to start under TCG)
+#   OL_VM_STAGE    last stage to run in the guest: boot, udev, pcscd, piv, fido, fido2, browser, unplug (all)
+#   OL_VM_TIMEOUT  seconds for the whole guest run (default 1080: the run
+#                  takes 7 to 9 minutes under TCG on 2 CPUs, Firefox alone
+#                  50 s to 3 minutes to start)
 #   OL_VM_ACCEL    qemu -accel value (default tcg; kvm where it works)
 #   OL_KEEP=1      keep the work directory (logs, initramfs)
 # Needs (Debian; scripts/setup.sh --vm installs them): qemu-system-x86
 # busybox-static cpio kmod, plus what the guest runs from the host: udev
 # pcscd pcsc-tools opensc yubico-piv-tool openssl acl libccid fido2-tools
-# firefox-esr python3-cryptography.
+# firefox-esr python3-cryptography openssh-client openssh-server iproute2
+# procps.
 
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)

@@ -25,6 +25,7 @@
 #include "cred_id.h"
 #include "cred_store.h"
 #include "ctap2.h"
+#include "ctap2_params.h"
 #include "fido_auth.h"
 #include "fido_cbor.h"
 #include "fido_crypto.h"
@@ -1068,6 +1069,63 @@ cbor_decoder_limits(void **state)
 	assert_int_equal(fc_decode(eight, 0, &item), CTAP2_ERR_INVALID_CBOR);
 }
 
+/*
+ * A float where a boolean belongs: libcbor 0.8's cbor_is_bool() asserts
+ * on it, so one CTAP2 request with {"rk": 1.0} killed the simulator
+ * (found by fuzz_fido_state in CI).  Only the simple values true and
+ * false are booleans; every other item is refused, not fatal.
+ */
+static void
+bool_only_from_simple_values(void **state)
+{
+	static const struct {
+		const char *cbor;
+		size_t n;
+		int ok, v;
+	} items[] = {
+		{ "\xf5", 1, 1, 1 },
+		{ "\xf4", 1, 1, 0 },
+		{ "\xf6", 1, 0, 0 },                     /* null */
+		{ "\xf7", 1, 0, 0 },                     /* undefined */
+		{ "\xf9\x3c\x00", 3, 0, 0 },             /* half 1.0 */
+		{ "\xfa\x3f\x80\x00\x00", 5, 0, 0 },     /* float 1.0 */
+		{ "\xfa\xff\xff\xff\xf4", 5, 0, 0 },     /* a NaN */
+		{ "\xfb\x3f\xf0\x00\x00\x00\x00\x00\x00", 9, 0, 0 },
+		{ "\x01", 1, 0, 0 },
+		{ "\x61\x74", 2, 0, 0 },                 /* "t" */
+	};
+	/* {"rk": 1.0f} and {"up": half 0.0}: options of a request */
+	static const uint8_t rk_float[] = { 0xa1, 0x62, 'r', 'k', 0xfa,
+	    0x3f, 0x80, 0x00, 0x00 };
+	static const uint8_t up_half[] = { 0xa1, 0x62, 'u', 'p', 0xf9,
+	    0x00, 0x00 };
+	struct ctap2_options o;
+	cbor_item_t *item = NULL;
+	size_t i;
+	int v;
+
+	(void)state;
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		assert_int_equal(fc_decode((const uint8_t *)items[i].cbor,
+		    items[i].n, &item), CTAP2_OK);
+		v = -1;
+		assert_int_equal(fc_get_bool(item, &v), items[i].ok);
+		assert_int_equal(v, items[i].ok ? items[i].v : -1);
+		cbor_decref(&item);
+	}
+	assert_int_equal(fc_get_bool(NULL, &v), 0);
+	assert_int_equal(fc_decode(rk_float, sizeof(rk_float), &item),
+	    CTAP2_OK);
+	assert_int_equal(ctap2_parse_options(item, &o),
+	    CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+	cbor_decref(&item);
+	assert_int_equal(fc_decode(up_half, sizeof(up_half), &item),
+	    CTAP2_OK);
+	assert_int_equal(ctap2_parse_options(item, &o),
+	    CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+	cbor_decref(&item);
+}
+
 int
 main(void)
 {
@@ -1090,6 +1148,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(cred_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_file, setup, teardown),
 		cmocka_unit_test(cbor_decoder_limits),
+		cmocka_unit_test(bool_only_from_simple_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -259,7 +259,6 @@ cred_store_decode(const uint8_t *buf, size_t len, struct fido_state *out)
 {
 	struct fido_state *st = NULL;
 	cbor_item_t *m = NULL, *a;
-	const cbor_item_t *b;
 	int64_t v;
 	size_t i;
 	int r = OL_ERR_PROTOCOL;
@@ -279,9 +278,8 @@ cred_store_decode(const uint8_t *buf, size_t len, struct fido_state *out)
 	if (!get_uint(m, K_COUNTER, UINT32_MAX, &v))
 		goto fail;
 	st->counter = (uint32_t)v;
-	if ((b = fc_map_get_int(m, K_PIN_SET)) == NULL || !cbor_is_bool(b))
+	if (!fc_get_bool(fc_map_get_int(m, K_PIN_SET), &st->pin_set))
 		goto fail;
-	st->pin_set = cbor_get_bool(b);
 	if (!get_uint(m, K_RETRIES, FIDO_PIN_RETRIES, &v))
 		goto fail;
 	st->pin_retries = (int)v;

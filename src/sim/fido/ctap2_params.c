@@ -21,7 +21,7 @@ ctap2_parse_options(const cbor_item_t *opts, struct ctap2_options *o)
 {
 	struct cbor_pair *pairs;
 	size_t i, n;
-	int *slot;
+	int *slot, v;
 
 	o->rk = o->up = o->uv = OPT_ABSENT;
 	if (opts == NULL)
@@ -33,7 +33,7 @@ ctap2_parse_options(const cbor_item_t *opts, struct ctap2_options *o)
 	for (i = 0; i < n; i++) {
 		if (!cbor_isa_string(pairs[i].key))
 			return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
-		if (!cbor_is_bool(pairs[i].value))
+		if (!fc_get_bool(pairs[i].value, &v))
 			return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
 		if (fc_text_is(pairs[i].key, "rk"))
 			slot = &o->rk;
@@ -43,7 +43,7 @@ ctap2_parse_options(const cbor_item_t *opts, struct ctap2_options *o)
 			slot = &o->uv;
 		else
 			continue;
-		*slot = cbor_get_bool(pairs[i].value) ? 1 : 0;
+		*slot = v;
 	}
 	return CTAP2_OK;
 }

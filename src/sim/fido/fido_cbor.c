@@ -157,6 +157,17 @@ fc_get_text(const cbor_item_t *item, const char **p, size_t *len)
 }
 
 int
+fc_get_bool(const cbor_item_t *item, int *v)
+{
+	/* Only a simple value (width 0) has a control value to ask for. */
+	if (item == NULL || !cbor_isa_float_ctrl(item) ||
+	    cbor_float_get_width(item) != CBOR_FLOAT_0 || !cbor_is_bool(item))
+		return 0;
+	*v = cbor_get_bool(item) ? 1 : 0;
+	return 1;
+}
+
+int
 fc_text_is(const cbor_item_t *item, const char *s)
 {
 	const char *p;

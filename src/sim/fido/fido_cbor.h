@@ -32,6 +32,9 @@ int fc_get_int(const cbor_item_t *item, int64_t *v);
 /* A definite byte/text string's bytes; 0 if not one. */
 int fc_get_bytes(const cbor_item_t *item, const uint8_t **p, size_t *len);
 int fc_get_text(const cbor_item_t *item, const char **p, size_t *len);
+/* A true/false item's value; 0 if not one.  Unlike cbor_is_bool(), safe
+ * on floats: libcbor 0.8 asserts (aborts) on a float given to it. */
+int fc_get_bool(const cbor_item_t *item, int *v);
 /* 1 if a text item equals s */
 int fc_text_is(const cbor_item_t *item, const char *s);
 

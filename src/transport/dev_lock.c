@@ -54,6 +54,7 @@ struct ol_devlock {
 	int64_t contender_at;    /* last foreign open, 0 none */
 	int contender_served;    /* ... seen holding the lock since */
 	int new_opens, new_closes;  /* seen, not yet told ours or foreign */
+	int ours_closing;   /* handles of ours gone, their closes not yet seen */
 	off_t present_at;        /* our presence mark's byte */
 	off_t known[DEVLOCK_KNOWN_MAX];  /* other handles of ours, by mark */
 	int nknown;
@@ -119,7 +120,7 @@ watch_read(ol_devlock_t *l)
 			if (ev->mask & IN_Q_OVERFLOW) {
 				/* lost count: no guess */
 				l->others_open = l->new_opens = 0;
-				l->new_closes = 0;
+				l->new_closes = l->ours_closing = 0;
 			} else if (ev->mask & IN_IGNORED) {
 				/* the node is gone (unplugged) */
 				watch_close(l);
@@ -255,30 +256,47 @@ count_missing(const off_t *from, int nfrom, const off_t *in, int nin)
  * went away a close; ours take their turns through the marks.  The rest
  * are foreign (libfido2, a browser, a wake-up), and a foreign open is a
  * contender until it is seen holding the lock or closes.
+ *
+ * The order matters, as nothing makes an event and a mark change at
+ * once.  A handle of ours opens, then raises its mark: so the marks are
+ * looked at first and the events read again after them, and every mark
+ * seen has its open among the events counted.  (The other way round, an
+ * open between the read and the look was explained by nothing when its
+ * event came: a foreign open that was ours, and a yield of
+ * DEVLOCK_YIELD_MAX_MS for nobody.  An open read now whose mark comes
+ * later is explained at the next look.)  A handle of ours lowers its
+ * mark, then closes: a mark gone is owed a close, whenever it is read,
+ * so the closes read after the look wait for the next one.
  */
 static void
 attribute(ol_devlock_t *l, int force)
 {
 	off_t now[DEVLOCK_KNOWN_MAX];
-	int n = 0, opens, closes;
+	int n = 0, opens, closes, owed;
 
 	if (!force && l->new_opens == 0 && l->new_closes == 0)
 		return;
 	present_marks(l, PRESENT_BASE, PRESENT_BASE + PRESENT_SLOTS, now, &n,
 	    DEVLOCK_KNOWN_MAX);
+	closes = l->new_closes;
+	l->new_closes = 0;
+	watch_read(l);
 	opens = l->new_opens - count_missing(now, n, l->known, l->nknown);
-	/* A handle of ours that went away explains a close.  (A child forked
-	 * without exec keeps the description open: its parent's close then
-	 * makes no event, and one foreign open is counted too long, which
-	 * costs one bounded yield.) */
-	closes = l->new_closes - count_missing(l->known, l->nknown, now, n);
+	/* (A child forked without exec keeps the description open: its
+	 * parent's close then makes no event, and one foreign close is taken
+	 * for that one, which keeps a contender pending too long: bounded by
+	 * DEVLOCK_CONTENDER_MAX_MS.) */
+	l->ours_closing += count_missing(l->known, l->nknown, now, n);
+	owed = closes < l->ours_closing ? closes : l->ours_closing;
+	l->ours_closing -= owed;
+	closes -= owed;
 	if (opens > 0) {
 		l->others_open += opens;
 		l->contender_at = ol_now_ms();
 		l->contender_served = 0;
 	} else if (opens < 0) {
-		/* a handle of ours whose open was read before its mark went
-		 * up, and counted as foreign then */
+		/* a handle of ours whose open was counted before its mark
+		 * went up, as foreign then */
 		l->others_open -= -opens < l->others_open ? -opens :
 		    l->others_open;
 	}
@@ -287,7 +305,7 @@ attribute(ol_devlock_t *l, int force)
 		    l->others_open;
 	memcpy(l->known, now, (size_t)n * sizeof(now[0]));
 	l->nknown = n;
-	l->new_opens = l->new_closes = 0;
+	l->new_opens = 0;
 }
 
 /* Another process has the mark at byte. */
@@ -463,13 +481,17 @@ ol_devlock_new(int lock_fd, const char *name, ol_devlock_t **out)
 	l->ino_fd = -1;
 	l->name = name != NULL ? name : "device";
 	mark_present(l);
+	/* our handles already there, before the watch: a handle that comes
+	 * while it is set up is then a new mark, and its open, if the watch
+	 * saw it, is explained by it at the first look */
+	present_marks(l, PRESENT_BASE, PRESENT_BASE + PRESENT_SLOTS, l->known,
+	    &l->nknown, DEVLOCK_KNOWN_MAX);
 	if (watch_open(l) != 0)
 		ol_log(OL_LOG_INFO, "%s: cannot watch the lock's file (%s); "
 		    "the lock works, waits end by time-outs only", l->name,
 		    strerror(errno));
-	/* our handles already there: only later ones are news */
-	present_marks(l, PRESENT_BASE, PRESENT_BASE + PRESENT_SLOTS, l->known,
-	    &l->nknown, DEVLOCK_KNOWN_MAX);
+	else
+		attribute(l, 1);
 	*out = l;
 	return OL_OK;
 }

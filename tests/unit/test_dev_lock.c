@@ -106,11 +106,16 @@ struct loop_figures {
 /*
  * A child that uses the device flat out for run_ms: lock, EXCHANGE_MS of
  * work, unlock, lock again at once.  It reports how many rounds it made
- * and its longest wait for the lock.
+ * and its longest wait for the lock.  Returns once the child has made
+ * its first round: a loaded machine can take longer than any fixed
+ * pause to start it, and a test of what happens while it loops would
+ * otherwise test its start.
  */
 static void
 start_flat_out_child(struct fx *fx, int run_ms)
 {
+	char ready = 0;
+
 	assert_int_equal(pipe(fx->result), 0);
 	fx->child = fork();
 	assert_true(fx->child >= 0);
@@ -118,7 +123,7 @@ start_flat_out_child(struct fx *fx, int run_ms)
 		struct loop_figures f = { 0, 0, 0 };
 		ol_devlock_t *l = NULL;
 		int64_t end, t;
-		int fd = open(fx->path, O_RDONLY | O_CLOEXEC);
+		int fd = open(fx->path, O_RDONLY | O_CLOEXEC), said = 0;
 
 		close(fx->result[0]);
 		if (fd < 0 || ol_devlock_new(fd, "child", &l) != OL_OK)
@@ -135,6 +140,9 @@ start_flat_out_child(struct fx *fx, int run_ms)
 			ol_sleep_ms(EXCHANGE_MS);
 			ol_devlock_release(l);
 			f.rounds++;
+			if (!said && write(fx->result[1], "r", 1) != 1)
+				_exit(3);
+			said = 1;
 		}
 		ol_devlock_free(&l);
 		if (write(fx->result[1], &f, sizeof(f)) != (ssize_t)sizeof(f))
@@ -143,6 +151,8 @@ start_flat_out_child(struct fx *fx, int run_ms)
 	}
 	close(fx->result[1]);
 	fx->result[1] = -1;
+	assert_int_equal(read(fx->result[0], &ready, 1), 1);
+	assert_int_equal(ready, 'r');
 }
 
 /* A child that locks the file, says so, holds it for hold_ms, exits. */
@@ -335,6 +345,67 @@ libfido2_gets_in_against_two_of_ours(void **state)
 	assert_true(f.rounds > 50 && f2.rounds > 50);
 }
 
+/*
+ * Handles of ours come and go all the time (pcscd reconnects, each
+ * openloop-hid run): none may ever look like a foreign opener to another
+ * one, or that one yields DEVLOCK_YIELD_MAX_MS to nobody.  A child opens,
+ * locks and closes handles without a pause while the parent does the
+ * same 300 times; no acquire may wait for more than a few exchanges.
+ * (The race dev_lock.c's attribute() orders its looks against, a handle
+ * that opens between a read of the events and a look at the marks, needs
+ * the looker preempted in a window of microseconds: seen twice in 30 runs
+ * of own_clients_take_turns under ASan and two busy CPUs, not reproduced
+ * here on demand.)
+ */
+static void
+own_handles_coming_and_going_are_never_waited_for(void **state)
+{
+	struct fx *fx = *state;
+	ol_devlock_t *l;
+	int64_t t, worst = 0;
+	pid_t churn;
+	int i, fd, status;
+
+	churn = fork();
+	assert_true(churn >= 0);
+	if (churn == 0) {
+		int64_t end = ol_now_ms() + 60000;
+
+		while (ol_now_ms() < end && getppid() != 1) {
+			l = NULL;
+			if ((fd = open(fx->path, O_RDONLY | O_CLOEXEC)) < 0 ||
+			    ol_devlock_new(fd, "churn", &l) != OL_OK ||
+			    ol_devlock_acquire(l, 20000) != OL_OK)
+				_exit(2);
+			ol_devlock_release(l);
+			ol_devlock_free(&l);
+			close(fd);
+		}
+		_exit(0);
+	}
+	fx->child = churn;
+	for (i = 0; i < 300; i++) {
+		l = NULL;
+		fd = open_file(fx);
+		assert_int_equal(ol_devlock_new(fd, "test", &l), OL_OK);
+		t = ol_now_ms();
+		assert_int_equal(ol_devlock_acquire(l, 20000), OL_OK);
+		if (ol_now_ms() - t > worst)
+			worst = ol_now_ms() - t;
+		ol_sleep_ms(1);
+		ol_devlock_release(l);
+		ol_devlock_free(&l);
+		close(fd);
+	}
+	kill(churn, SIGKILL);
+	assert_int_equal(waitpid(churn, &status, 0), churn);
+	fx->child = -1;
+	assert_true(WIFSIGNALED(status));
+	print_message("300 handles beside a churning one: the longest wait "
+	    "for the lock was %lld ms\n", (long long)worst);
+	assert_in_range(worst, 0, DEVLOCK_YIELD_MAX_MS / 4);
+}
+
 /* An opener that never locks (a browser without flock) costs one yield
  * of at most DEVLOCK_YIELD_MAX_MS, once; an open and close (enumeration)
  * costs nothing. */
@@ -442,6 +513,7 @@ main(void)
 		T(own_clients_take_turns),
 		T(libfido2_gets_in_against_flat_out_client),
 		T(libfido2_gets_in_against_two_of_ours),
+		T(own_handles_coming_and_going_are_never_waited_for),
 		T(yield_to_opener_is_bounded),
 		T(busy_then_close),
 	};

@@ -5,8 +5,10 @@
  * nothing happens (docs/performance.md, "Fairness and idle").
  *
  * The FIDO client does what libfido2 does on a hidraw node, on the
- * simulator's lock file: it opens the file, tries flock(LOCK_EX|LOCK_NB)
- * and sleeps 100, 200, ... ms between tries (15 at most), then runs
+ * simulator's lock file (tests/unit/libfido2_lock.h, libfido2 1.12's): it
+ * opens the file, tries flock(LOCK_EX|LOCK_NB) and sleeps 100, 200, ...
+ * ms between tries (21 at most), opens the file again and locks it
+ * again if it had to wait, then runs
  * CTAPHID INIT and authenticatorGetInfo on a channel of its own, holds
  * the lock for the rest of its session and closes.  (On a real node
  * libfido2 itself does this; the guest test of the FIDO2 issue measures
@@ -48,12 +50,12 @@
 #include "ctaphid.h"
 #include "ctaphid_host.h"
 #include "hid_dev.h"
+#include "libfido2_lock.h"
 #include "ol_err.h"
 #include "ol_log.h"
 
 #define PROG "openloop-bench-fairness"
-#define FIDO_TRIES 15          /* libfido2's, then it gives up */
-#define FIDO_SLEEP_STEP_MS 100 /* its sleeps: 100, 200, ... ms */
+#define FIDO_TRIES (LIBFIDO2_LOCK_RETRIES + 1)  /* then it gives up */
 
 static const BYTE select_piv[] = {
 	0x00, 0xa4, 0x04, 0x00, 0x09, 0xa0, 0x00, 0x00, 0x03, 0x08, 0x00,
@@ -205,15 +207,8 @@ fido_session(const char *sock_path, double hold_ms)
 
 	snprintf(lock_path, sizeof(lock_path), "%s.lock", sock_path);
 	t0 = bench_now_ms();
-	if ((lock_fd = open(lock_path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((lock_fd = libfido2_lock_open(lock_path, &res.tries, NULL)) < 0)
 		goto out;
-	for (res.tries = 1; ; res.tries++) {
-		if (flock(lock_fd, LOCK_EX | LOCK_NB) == 0)
-			break;
-		if (errno != EWOULDBLOCK || res.tries == FIDO_TRIES)
-			goto out;
-		bench_sleep_ms(FIDO_SLEEP_STEP_MS * res.tries);
-	}
 	res.wait_ms = bench_now_ms() - t0;
 	/* its own connection, which takes no lock of ours: it has its own */
 	memset(&sa, 0, sizeof(sa));

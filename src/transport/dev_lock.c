@@ -53,6 +53,8 @@ struct ol_devlock {
 	int others_open;     /* foreign opens minus foreign closes */
 	int64_t contender_at;    /* last foreign open, 0 none */
 	int contender_served;    /* ... seen holding the lock since */
+	int64_t served_at;       /* ... when it was first seen holding it */
+	int64_t reopen_until;    /* it closed: it may open again till then */
 	int new_opens, new_closes;  /* seen, not yet told ours or foreign */
 	int ours_closing;   /* handles of ours gone, their closes not yet seen */
 	off_t present_at;        /* our presence mark's byte */
@@ -268,14 +270,18 @@ count_missing(const off_t *from, int nfrom, const off_t *in, int nin)
  * mark, then closes: a mark gone is owed a close, whenever it is read,
  * so the closes read after the look wait for the next one.
  */
+static int contender_pending(const ol_devlock_t *l);
+
 static void
 attribute(ol_devlock_t *l, int force)
 {
 	off_t now[DEVLOCK_KNOWN_MAX];
-	int n = 0, opens, closes, owed;
+	int n = 0, opens, closes, owed, waited_for;
 
 	if (!force && l->new_opens == 0 && l->new_closes == 0)
 		return;
+	waited_for = contender_pending(l) || (l->contender_served &&
+	    ol_now_ms() - l->served_at < DEVLOCK_REOPEN_GRACE_MS);
 	present_marks(l, PRESENT_BASE, PRESENT_BASE + PRESENT_SLOTS, now, &n,
 	    DEVLOCK_KNOWN_MAX);
 	closes = l->new_closes;
@@ -300,9 +306,16 @@ attribute(ol_devlock_t *l, int force)
 		l->others_open -= -opens < l->others_open ? -opens :
 		    l->others_open;
 	}
-	if (closes > 0)
+	if (closes > 0) {
 		l->others_open -= closes < l->others_open ? closes :
 		    l->others_open;
+		/* libfido2 1.12 closes the node right after a lock it had
+		 * to wait for, opens it again and locks again: taking the
+		 * lock in between sends it back to sleeping 100 ms more
+		 * than last time */
+		if (waited_for && l->others_open == 0)
+			l->reopen_until = ol_now_ms() + DEVLOCK_REOPEN_GRACE_MS;
+	}
 	memcpy(l->known, now, (size_t)n * sizeof(now[0]));
 	l->nknown = n;
 	l->new_opens = 0;
@@ -368,6 +381,9 @@ yield_to(ol_devlock_t *l, int fresh)
 		if (!someone_holds(l) || mark_seen(l, MARK_HOLDING))
 			return YIELD_CONTENDER;
 		l->contender_served = 1; /* it holds the lock */
+		l->served_at = ol_now_ms();
+	} else if (ol_now_ms() < l->reopen_until && !someone_holds(l)) {
+		return YIELD_CONTENDER;  /* it may be opening again */
 	}
 	if (fresh && mark_seen(l, MARK_WAITING) && !someone_holds(l))
 		return YIELD_WAITER;

@@ -7,8 +7,8 @@
  *
  * flock() alone is not fair: a client that unlocks and locks again at
  * once keeps winning against one that retries now and then (libfido2
- * tries LOCK_EX|LOCK_NB, then sleeps 100, 200, ... 1500 ms, about 12 s in
- * all).  Fairness here costs nothing while nobody else wants the device:
+ * 1.12, Debian 12's, tries LOCK_EX|LOCK_NB, then sleeps 100, 200, ...
+ * 2000 ms, about 21 s in all; up to 1.11 it stopped at 1500 ms, 12 s).  Fairness here costs nothing while nobody else wants the device:
  *
  *  - Every handle of ours marks itself present, and waiting or holding
  *    when it does, with open file description locks (fcntl F_OFD_SETLK,
@@ -19,6 +19,10 @@
  *    DEVLOCK_YIELD_MAX_MS per acquisition, until the contender holds it
  *    (held, and not by one of ours), closes the node, or
  *    DEVLOCK_CONTENDER_MAX_MS after its open (libfido2 has given up).
+ *  - A contender that closes the node before it was seen holding the
+ *    lock, or within DEVLOCK_REOPEN_GRACE_MS of it, is waited for that
+ *    long again: libfido2 1.12 closes the node after a lock it had to
+ *    wait for and opens and locks it again at once.
  *  - A holder that sees a waiting mark when it unlocks wakes the waiter
  *    (futimens() on the node: an inotify IN_ATTRIB) and yields to
  *    it before it locks again.
@@ -33,9 +37,10 @@
 #ifndef OL_DEV_LOCK_H
 #define OL_DEV_LOCK_H
 
-#define DEVLOCK_YIELD_MAX_MS      1600  /* > libfido2's longest pause */
-#define DEVLOCK_CONTENDER_MAX_MS 13000  /* > libfido2's whole retrying */
+#define DEVLOCK_YIELD_MAX_MS      2100  /* > libfido2's longest pause */
+#define DEVLOCK_CONTENDER_MAX_MS 22000  /* > libfido2's whole retrying */
 #define DEVLOCK_WAIT_MAX_MS         64
+#define DEVLOCK_REOPEN_GRACE_MS     30  /* libfido2 1.12's close, open, lock */
 
 typedef struct ol_devlock ol_devlock_t;
 

@@ -16,43 +16,24 @@
 #include <unistd.h>
 
 #include "fido_sock_io.h"
-
-#define LIBFIDO2_LOCK_TRIES 15
-#define LIBFIDO2_LOCK_STEP_MS 100
+#include "libfido2_lock.h"
 
 struct sock_io {
 	int fd;
 	int lock_fd;
 };
 
-static void
-pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-/* libfido2's schedule on PATH.lock; -1 when it would give up */
+/* libfido2's way into PATH.lock (libfido2_lock.h); -1 when it would
+ * give up */
 static int
 lock_like_libfido2(const char *path)
 {
 	char lock_path[PATH_MAX];
-	int fd, tries;
 
 	if (snprintf(lock_path, sizeof(lock_path), "%s.lock", path) >=
-	    (int)sizeof(lock_path) ||
-	    (fd = open(lock_path, O_RDONLY | O_CLOEXEC)) < 0)
+	    (int)sizeof(lock_path))
 		return -1;
-	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; ) {
-		if (errno != EWOULDBLOCK || tries++ >= LIBFIDO2_LOCK_TRIES) {
-			close(fd);
-			return -1;
-		}
-		pause_ms((long)tries * LIBFIDO2_LOCK_STEP_MS);
-	}
-	return fd;
+	return libfido2_lock_open(lock_path, NULL, NULL);
 }
 
 static void *

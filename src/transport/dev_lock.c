@@ -281,7 +281,7 @@ attribute(ol_devlock_t *l, int force)
 	if (!force && l->new_opens == 0 && l->new_closes == 0)
 		return;
 	waited_for = contender_pending(l) || (l->contender_served &&
-	    ol_now_ms() - l->served_at < DEVLOCK_REOPEN_GRACE_MS);
+	    ol_now_ms() - l->served_at <= DEVLOCK_REOPEN_HELD_MS);
 	present_marks(l, PRESENT_BASE, PRESENT_BASE + PRESENT_SLOTS, now, &n,
 	    DEVLOCK_KNOWN_MAX);
 	closes = l->new_closes;
@@ -312,7 +312,12 @@ attribute(ol_devlock_t *l, int force)
 		/* libfido2 1.12 closes the node right after a lock it had
 		 * to wait for, opens it again and locks again: taking the
 		 * lock in between sends it back to sleeping 100 ms more
-		 * than last time */
+		 * than last time.  It holds that lock for microseconds (more
+		 * only when it is preempted), so it closes before it is seen
+		 * holding or just after: a contender seen holding longer had
+		 * its session, and its close ends the yield (a grace after
+		 * every session starved PC/SC between FIDO sessions 10 ms
+		 * apart: 5 APDUs in 5 s) */
 		if (waited_for && l->others_open == 0)
 			l->reopen_until = ol_now_ms() + DEVLOCK_REOPEN_GRACE_MS;
 	}

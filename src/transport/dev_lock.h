@@ -20,9 +20,9 @@
  *    (held, and not by one of ours), closes the node, or
  *    DEVLOCK_CONTENDER_MAX_MS after its open (libfido2 has given up).
  *  - A contender that closes the node before it was seen holding the
- *    lock, or within DEVLOCK_REOPEN_GRACE_MS of it, is waited for that
- *    long again: libfido2 1.12 closes the node after a lock it had to
- *    wait for and opens and locks it again at once.
+ *    lock, or within DEVLOCK_REOPEN_HELD_MS of it, is waited for
+ *    DEVLOCK_REOPEN_GRACE_MS more: libfido2 1.12 closes the node after a
+ *    lock it had to wait for and opens and locks it again at once.
  *  - A holder that sees a waiting mark when it unlocks wakes the waiter
  *    (futimens() on the node: an inotify IN_ATTRIB) and yields to
  *    it before it locks again.
@@ -41,6 +41,7 @@
 #define DEVLOCK_CONTENDER_MAX_MS 22000  /* > libfido2's whole retrying */
 #define DEVLOCK_WAIT_MAX_MS         64
 #define DEVLOCK_REOPEN_GRACE_MS     30  /* libfido2 1.12's close, open, lock */
+#define DEVLOCK_REOPEN_HELD_MS      10  /* a lock held longer was a session */
 
 typedef struct ol_devlock ol_devlock_t;
 

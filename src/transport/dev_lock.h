@@ -8,7 +8,8 @@
  * flock() alone is not fair: a client that unlocks and locks again at
  * once keeps winning against one that retries now and then (libfido2
  * 1.12, Debian 12's, tries LOCK_EX|LOCK_NB, then sleeps 100, 200, ...
- * 2000 ms, about 21 s in all; up to 1.11 it stopped at 1500 ms, 12 s).  Fairness here costs nothing while nobody else wants the device:
+ * 2000 ms, about 21 s in all; up to 1.11 it stopped at 1500 ms, 12 s).
+ * Fairness here costs nothing while nobody else wants the device:
  *
  *  - Every handle of ours marks itself present, and waiting or holding
  *    when it does, with open file description locks (fcntl F_OFD_SETLK,

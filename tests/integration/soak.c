@@ -72,7 +72,7 @@
 
 #define LOST_PCSC_MS   60000  /* any PC/SC call: busy + user + reply limits */
 #define LOST_PING_MS   30000
-/* libfido2's lock retries (12 s), the simulated touch, a busy device */
+/* libfido2's lock retries (21 s), the simulated touch, a busy device */
 #define LOST_FIDO_MS   60000
 #define SETTLE_MS      5000   /* a fault's window after it was taken */
 

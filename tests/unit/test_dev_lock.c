@@ -302,8 +302,8 @@ libfido2_gets_in_against_flat_out_client(void **state)
 /*
  * The soak found it: with two clients of ours flat out (pcscd and
  * openloop-hid, say), each let the other in while libfido2 waited, and
- * libfido2 gave up after its retrying (12 s in 1.11).  Every handle of ours yields to a
- * pending foreign opener, waiting or not.
+ * libfido2 gave up after its retrying (12 s in 1.11).  Every handle of
+ * ours yields to a pending foreign opener, waiting or not.
  */
 static void
 libfido2_gets_in_against_two_of_ours(void **state)

@@ -767,9 +767,27 @@ cbor_cancel_and_busy(void **state)
 	assert_int_equal(pending(fx), 0);
 }
 
+/* The refusals the simulator logs; the worker thread logs too, and only
+ * the main thread's refusals are kept */
+static int busy_lines;
+static char busy_line[256];
+
+static void
+busy_capture(unsigned category, const struct ol_log_origin *origin,
+    const char *msg)
+{
+	(void)category;
+	(void)origin;
+	if (strstr(msg, "CHANNEL_BUSY") == NULL)
+		return;
+	busy_lines++;
+	snprintf(busy_line, sizeof(busy_line), "%s", msg);
+}
+
 /* A makeCredential waiting for a touch: KEEPALIVE UPNEEDED every 100 ms
  * on its channel, CHANNEL_BUSY for APDUs and CTAP2 of other channels,
- * and CANCEL ends it with CTAP2_ERR_KEEPALIVE_CANCEL (touch never) */
+ * logged once per channel, and CANCEL ends it with
+ * CTAP2_ERR_KEEPALIVE_CANCEL (touch never) */
 static void
 cbor_touch_wait_cancel(void **state)
 {
@@ -808,10 +826,22 @@ cbor_touch_wait_cancel(void **state)
 		assert_int_equal(cmd, CTAPHID_KEEPALIVE);
 		assert_int_equal(buf[0], CTAPHID_STATUS_UPNEEDED);
 	}
+	busy_lines = 0;
+	ol_log_set_sink(busy_capture);
+	ol_log_set_mask(OL_LOG_INFO);
 	feed_msg(fx, b, CTAPHID_OPENLOOP_APDU, gc, sizeof(gc), 310);
 	expect_error(fx, b, CTAPHID_ERR_CHANNEL_BUSY);
 	feed_msg(fx, b, CTAPHID_CBOR, &get_info, 1, 320);
 	expect_error(fx, b, CTAPHID_ERR_CHANNEL_BUSY);
+	ol_log_set_mask(0);
+	ol_log_set_sink(NULL);
+	/* a client that gives up after one refusal leaves this trace */
+	assert_int_equal(busy_lines, 1);
+	snprintf((char *)buf, sizeof(buf), "%08x: ", (unsigned)b);
+	assert_non_null(strstr(busy_line, (char *)buf));
+	snprintf((char *)buf, sizeof(buf), "%08x's CBOR is running",
+	    (unsigned)a);
+	assert_non_null(strstr(busy_line, (char *)buf));
 	feed_msg(fx, a, CTAPHID_CANCEL, NULL, 0, 330);
 	wait_worker(fx);
 	sim_ctaphid_tick(fx->dev, 340);

@@ -94,6 +94,9 @@ struct sim_ctaphid {
 	int sent_any;
 	int wake[2];         /* worker -> owner: "finished" */
 	int64_t busy_until;  /* fault "busy" */
+	/* the last channel told CHANNEL_BUSY by the running job: a client
+	 * that retries is logged once per job, not once per retry */
+	uint32_t busy_told_cid;
 	int unplug;          /* fault "unplug": exit once the queue is sent */
 };
 
@@ -395,6 +398,7 @@ job_finish(sim_ctaphid_t *dev)
 	explicit_bzero(job->rapdu, sizeof(job->rapdu));
 	job->capdu_len = 0;
 	job->rapdu_len = 0;
+	dev->busy_told_cid = 0;
 	dev->state = DEV_IDLE;
 }
 
@@ -828,6 +832,15 @@ on_init_packet(sim_ctaphid_t *dev, const struct ctaphid_packet *pkt,
 	 * sending one is the assembler's to refuse (rx_start) */
 	if (dev->state == DEV_PROCESSING || (dev->state == DEV_RECEIVING &&
 	    !ctaphid_asm_is_mine(&dev->rx.a, pkt))) {
+		/* a client that gives up on a busy device (Firefox does)
+		 * leaves no other trace in the log */
+		if (dev->state == DEV_PROCESSING && cid != dev->busy_told_cid) {
+			ol_log(OL_LOG_INFO, "%08x: %s refused, CHANNEL_BUSY: "
+			    "%08x's %s is running", (unsigned)cid,
+			    ctaphid_cmd_name(pkt->cmd), (unsigned)dev->job.cid,
+			    ctaphid_cmd_name(dev->job.cmd));
+			dev->busy_told_cid = cid;
+		}
 		send_error(dev, cid, CTAPHID_ERR_CHANNEL_BUSY);
 		return;
 	}

@@ -52,9 +52,11 @@ struct ol_devlock {
 	int holding_marked;  /* ... "holding" (byte 1) */
 	int others_open;     /* foreign opens minus foreign closes */
 	int64_t contender_at;    /* last foreign open, 0 none */
+	unsigned contender_seq;  /* counts them: each is owed its yield */
 	int contender_served;    /* ... seen holding the lock since */
 	int64_t served_at;       /* ... when it was first seen holding it */
 	int64_t reopen_until;    /* it closed: it may open again till then */
+	int64_t turn_until;      /* ours after a foreign session, till then */
 	int new_opens, new_closes;  /* seen, not yet told ours or foreign */
 	int ours_closing;   /* handles of ours gone, their closes not yet seen */
 	off_t present_at;        /* our presence mark's byte */
@@ -299,6 +301,7 @@ attribute(ol_devlock_t *l, int force)
 	if (opens > 0) {
 		l->others_open += opens;
 		l->contender_at = ol_now_ms();
+		l->contender_seq++;
 		l->contender_served = 0;
 	} else if (opens < 0) {
 		/* a handle of ours whose open was counted before its mark
@@ -352,6 +355,19 @@ someone_holds(const ol_devlock_t *l)
 	return errno == EWOULDBLOCK;
 }
 
+/* A program that is not ours holds the lock.  A handle of ours raises
+ * its holding mark before it locks and lowers it after it unlocks, so a
+ * holder without the mark both before and after the probe is not ours;
+ * one look after the probe took a handle of ours that unlocked in
+ * between for a foreign holder (a contender then counted as served, and
+ * never yielded to again). */
+static int
+foreign_holds(const ol_devlock_t *l)
+{
+	return !mark_seen(l, MARK_HOLDING) && someone_holds(l) &&
+	    !mark_seen(l, MARK_HOLDING);
+}
+
 /* --- acquire and release -------------------------------------------------- */
 
 /* Somebody opened the node and has not yet been seen holding the lock:
@@ -369,12 +385,15 @@ contender_pending(const ol_devlock_t *l)
  *   a contender (a foreign open not yet seen holding the lock), by every
  *   handle of ours, waiting or not: while it is pending none of ours
  *   takes the lock, so a holder that is not one of ours is the
- *   contender, and it is served;
+ *   contender, and it is served;  for at most DEVLOCK_YIELD_MAX_MS per
+ *   contender, also one that opens while this acquisition waits;
+ *   a contender that closed and may open again at once, until
+ *   reopen_until;
  *   another process's waiting handle of ours, by a handle that has not
- *   waited in this acquisition (it held the lock last).
- * Either for at most DEVLOCK_YIELD_MAX_MS per acquisition.
+ *   waited in this acquisition (it held the lock last), for at most
+ *   DEVLOCK_YIELD_MAX_MS per acquisition.
  */
-enum yield_to { YIELD_NONE, YIELD_CONTENDER, YIELD_WAITER };
+enum yield_to { YIELD_NONE, YIELD_CONTENDER, YIELD_REOPEN, YIELD_WAITER };
 
 static enum yield_to
 yield_to(ol_devlock_t *l, int fresh)
@@ -383,26 +402,38 @@ yield_to(ol_devlock_t *l, int fresh)
 	 * presence mark may have come up after its open was read */
 	attribute(l, contender_pending(l));
 	if (contender_pending(l)) {
-		if (!someone_holds(l) || mark_seen(l, MARK_HOLDING))
+		if (!foreign_holds(l))
 			return YIELD_CONTENDER;
 		l->contender_served = 1; /* it holds the lock */
 		l->served_at = ol_now_ms();
 	} else if (ol_now_ms() < l->reopen_until && !someone_holds(l)) {
-		return YIELD_CONTENDER;  /* it may be opening again */
+		return YIELD_REOPEN;  /* it may be opening again */
 	}
 	if (fresh && mark_seen(l, MARK_WAITING) && !someone_holds(l))
 		return YIELD_WAITER;
 	return YIELD_NONE;
 }
 
+/* This acquisition found the lock held by a foreign holder from
+ * foreign_first to foreign_last, longer than libfido2 holds the lock it
+ * closes to open again: a session. */
+static int
+waited_session(int64_t foreign_first, int64_t foreign_last)
+{
+	return foreign_first != 0 &&
+	    foreign_last - foreign_first > DEVLOCK_REOPEN_HELD_MS;
+}
+
 int
 ol_devlock_acquire(ol_devlock_t *l, int timeout_ms)
 {
-	int64_t start = ol_now_ms(), deadline, yield_until = 0;
+	int64_t start = ol_now_ms(), deadline, yield_until = 0, until;
+	int64_t foreign_first = 0, foreign_last = 0;
 	char holder[OL_PROC_COMM_MAX + 32] = "";
 	const char *why = "";
 	enum yield_to to;
-	int backoff = 1, fresh = 1, said = 0, r;
+	unsigned yield_seq = 0;
+	int backoff = 1, fresh = 1, said = 0, yielding = 0, r;
 
 	if (l == NULL)
 		return OL_ERR_ARG;
@@ -412,17 +443,41 @@ ol_devlock_acquire(ol_devlock_t *l, int timeout_ms)
 	for (;;) {
 		watch_read(l);
 		to = yield_to(l, fresh);
-		if (to != YIELD_NONE && yield_until == 0) {
+		/* Ours have their turn after a foreign session: a handle
+		 * that waited one out makes its exchanges for
+		 * DEVLOCK_TURN_MS before it yields to the next contender,
+		 * which is not served by that.  A FIDO client making
+		 * sessions back to back would otherwise keep every one of
+		 * ours out but for one exchange per session, and a PC/SC
+		 * transaction of several APDUs across several sessions.
+		 * (libfido2 1.12's lock before its reopen is no session:
+		 * held for microseconds, it gets no turn after it.) */
+		if (to == YIELD_CONTENDER && (waited_session(foreign_first, foreign_last) ||
+		    ol_now_ms() < l->turn_until))
+			to = YIELD_NONE;
+		/* Otherwise the yield is owed to each contender: taking one
+		 * that opened during a wait for the yield already spent on
+		 * the session before (a touch longer than the yield) gave it
+		 * up as a browser that never locks, and libfido2 retried for
+		 * 21 s against handles of ours taking turns. */
+		if (to == YIELD_CONTENDER && (!yielding ||
+		    yield_seq != l->contender_seq)) {
+			yield_seq = l->contender_seq;
 			yield_until = ol_now_ms() + DEVLOCK_YIELD_MAX_MS;
-			if (yield_until > deadline)
-				yield_until = deadline;
+			yielding = 1;
+		} else if (to == YIELD_WAITER && !yielding) {
+			yield_until = ol_now_ms() + DEVLOCK_YIELD_MAX_MS;
+			yielding = 1;
 		}
-		if (to != YIELD_NONE && ol_now_ms() < yield_until) {
-			why = to == YIELD_CONTENDER ? "a program that opened "
-			    "the device" : "another program waiting for the "
+		until = to == YIELD_REOPEN ? l->reopen_until : yield_until;
+		if (until > deadline)
+			until = deadline;
+		if (to != YIELD_NONE && ol_now_ms() < until) {
+			why = to == YIELD_WAITER ? "another program waiting "
+			    "for the device" : "a program that opened the "
 			    "device";
-			watch_wait(l, backoff < ol_ms_left(yield_until) ?
-			    backoff : ol_ms_left(yield_until));
+			watch_wait(l, backoff < ol_ms_left(until) ?
+			    backoff : ol_ms_left(until));
 			if (backoff < DEVLOCK_YIELD_PROBE_MAX_MS)
 				backoff *= 2;
 			continue;
@@ -437,10 +492,18 @@ ol_devlock_acquire(ol_devlock_t *l, int timeout_ms)
 		mark_set(l, MARK_HOLDING, 1);
 		if (flock(l->fd, LOCK_EX | LOCK_NB) == 0) {
 			l->locked = 1;
+			if (waited_session(foreign_first, foreign_last))
+				l->turn_until = ol_now_ms() + DEVLOCK_TURN_MS;
 			r = OL_OK;
 			break;
 		}
 		mark_set(l, MARK_HOLDING, 0);
+		/* held by a program that is not ours (no holding mark) */
+		if (foreign_holds(l)) {
+			foreign_last = ol_now_ms();
+			if (foreign_first == 0)
+				foreign_first = foreign_last;
+		}
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			ol_log(OL_LOG_CRITICAL, "%s: flock: %s", l->name,
 			    strerror(errno));

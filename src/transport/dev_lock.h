@@ -16,10 +16,15 @@
  *    independent of flock) on bytes of the same file.
  *  - Somebody else opening the node (inotify IN_OPEN not explained by a
  *    new presence mark, minus IN_CLOSE) is a contender.  Every handle of
- *    ours, waiting or about to lock again, leaves the lock free for up to
- *    DEVLOCK_YIELD_MAX_MS per acquisition, until the contender holds it
+ *    ours that goes to lock leaves the lock free for up to
+ *    DEVLOCK_YIELD_MAX_MS per contender, until the contender holds it
  *    (held, and not by one of ours), closes the node, or
  *    DEVLOCK_CONTENDER_MAX_MS after its open (libfido2 has given up).
+ *  - A handle that waited out a foreign holder has its turn: it does
+ *    not yield to a contender until DEVLOCK_TURN_MS after it got the
+ *    lock (FIDO sessions back to back would otherwise leave ours one
+ *    exchange per session).  libfido2's second try comes 100 ms after
+ *    its open.
  *  - A contender that closes the node before it was seen holding the
  *    lock, or within DEVLOCK_REOPEN_HELD_MS of it, is waited for
  *    DEVLOCK_REOPEN_GRACE_MS more: libfido2 1.12 closes the node after a
@@ -43,6 +48,7 @@
 #define DEVLOCK_WAIT_MAX_MS         64
 #define DEVLOCK_REOPEN_GRACE_MS     30  /* libfido2 1.12's close, open, lock */
 #define DEVLOCK_REOPEN_HELD_MS      10  /* a lock held longer was a session */
+#define DEVLOCK_TURN_MS             50  /* < libfido2's first pause */
 
 typedef struct ol_devlock ol_devlock_t;
 

@@ -21,8 +21,9 @@
  *                   ssh-sk and pam_u2f open one: flock on the
  *                   simulator's PATH.lock with libfido2's retry schedule,
  *                   INIT, the assertion (the simulated user touches),
- *                   close; every signature verified with the public key
- *                   of the credential made at the start.
+ *                   close, a pause of 200 to 1200 ms; every signature
+ *                   verified with the public key of the credential made
+ *                   at the start.
  *
  * A fault injector writes a random fault (seeded; the seed is printed)
  * into FAULTFILE every MIN..MAX ms, the simulator applies it to the next
@@ -74,6 +75,9 @@
 #define LOST_PING_MS   30000
 /* libfido2's lock retries (21 s), the simulated touch, a busy device */
 #define LOST_FIDO_MS   60000
+/* between two FIDO sessions: 200 to 1200 ms */
+#define FIDO_PAUSE_MIN_MS    200
+#define FIDO_PAUSE_SPREAD_MS 1000
 #define SETTLE_MS      5000   /* a fault's window after it was taken */
 
 /* --- faults ---------------------------------------------------------------- */
@@ -621,6 +625,14 @@ fido_main(void *arg)
 		fido_assert_free(&rd.a);
 		if (r != FIDO_OK)
 			sleep_ms(100); /* the device restarting, say */
+		/* A person's next login, not the next at once: sessions
+		 * back to back, each 500 ms of touch, held the device 95%
+		 * of the time once the lock served every session at its
+		 * second try, and pcsc-lite's SCardBeginTransaction, which
+		 * polls every 100 ms, then left the second PC/SC client
+		 * without a transaction for over 60 s (docs/robustness.md). */
+		sleep_ms(FIDO_PAUSE_MIN_MS +
+		    (int)(rnd(&s) % FIDO_PAUSE_SPREAD_MS));
 	}
 	es256_pk_free(&k.pk);
 	return NULL;

@@ -338,7 +338,7 @@ pcsc_main(void *arg)
 	size_t wsel = 0, wgd = 0;
 	SCARDCONTEXT ctx;
 	SCARDHANDLE h = 0;
-	int connected = 0, rounds = 0, lost;
+	int connected = 0, rounds = 0, pauses = 0, lost;
 	LONG rv;
 
 	/* pcscd may start after the soak */
@@ -401,7 +401,12 @@ pcsc_main(void *arg)
 			if (rv != SCARD_S_SUCCESS)
 				sleep_ms(50);
 		}
-		sleep_ms(2);  /* the other client's turn */
+		/* the other client's turn: pcsc-lite's SCardBeginTransaction
+		 * polls every 100 ms, so a pause of 2 ms between transactions
+		 * is often missed, and when the device is busy with FIDO
+		 * sessions the other client can wait for over 60 s; every
+		 * tenth pause is longer than a poll */
+		sleep_ms(++pauses % 10 == 0 ? 110 : 2);
 	}
 	if (connected)
 		(void)SCardDisconnect(h, SCARD_LEAVE_CARD);

@@ -163,6 +163,14 @@ start_flat_out_child(struct fx *fx, int run_ms)
 	start_child_exchanging(fx, run_ms, EXCHANGE_MS);
 }
 
+/* A second fixture on the same file, for a second child. */
+static void
+same_file(const struct fx *fx, struct fx *fx2)
+{
+	memset(fx2, 0, sizeof(*fx2));
+	memcpy(fx2->path, fx->path, sizeof(fx2->path));
+}
+
 /* A child that locks the file, says so, holds it for hold_ms, exits. */
 static void
 start_holding_child(struct fx *fx, int hold_ms)
@@ -319,8 +327,7 @@ libfido2_gets_in_against_two_of_ours(void **state)
 	int64_t got, worst = 0;
 	int fd, n;
 
-	memset(&fx2, 0, sizeof(fx2));
-	memcpy(fx2.path, fx->path, sizeof(fx2.path));
+	same_file(fx, &fx2);
 	start_flat_out_child(fx, 5000);
 	start_flat_out_child(&fx2, 5000);
 	ol_sleep_ms(300);
@@ -369,8 +376,7 @@ libfido2_session_after_a_long_one_gets_in(void **state)
 	int fd, n;
 	const int touch_ms = DEVLOCK_YIELD_MAX_MS + 300, rounds = 4;
 
-	memset(&fx2, 0, sizeof(fx2));
-	memcpy(fx2.path, fx->path, sizeof(fx2.path));
+	same_file(fx, &fx2);
 	start_flat_out_child(fx, rounds * (touch_ms + 300) + 1000);
 	start_child_exchanging(&fx2, rounds * (touch_ms + 300) + 1000, 60);
 	ol_sleep_ms(200);
@@ -416,8 +422,7 @@ back_to_back_fido_sessions_leave_ours_a_turn(void **state)
 	int fd, n;
 	const int hold_ms = 300, sessions = 8;
 
-	memset(&fx2, 0, sizeof(fx2));
-	memcpy(fx2.path, fx->path, sizeof(fx2.path));
+	same_file(fx, &fx2);
 	start_flat_out_child(fx, sessions * (hold_ms + 150) + 500);
 	start_child_exchanging(&fx2, sessions * (hold_ms + 150) + 500, 20);
 	ol_sleep_ms(200);

@@ -452,7 +452,8 @@ ol_devlock_acquire(ol_devlock_t *l, int timeout_ms)
 		 * transaction of several APDUs across several sessions.
 		 * (libfido2 1.12's lock before its reopen is no session:
 		 * held for microseconds, it gets no turn after it.) */
-		if (to == YIELD_CONTENDER && (waited_session(foreign_first, foreign_last) ||
+		if (to == YIELD_CONTENDER &&
+		    (waited_session(foreign_first, foreign_last) ||
 		    ol_now_ms() < l->turn_until))
 			to = YIELD_NONE;
 		/* Otherwise the yield is owed to each contender: taking one
@@ -498,17 +499,18 @@ ol_devlock_acquire(ol_devlock_t *l, int timeout_ms)
 			break;
 		}
 		mark_set(l, MARK_HOLDING, 0);
-		/* held by a program that is not ours (no holding mark) */
-		if (foreign_holds(l)) {
-			foreign_last = ol_now_ms();
-			if (foreign_first == 0)
-				foreign_first = foreign_last;
-		}
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			ol_log(OL_LOG_CRITICAL, "%s: flock: %s", l->name,
 			    strerror(errno));
 			r = OL_ERR_IO;
 			break;
+		}
+		/* held by a program that is not ours (no holding mark); after
+		 * the errno test, as the probe's own calls set errno */
+		if (foreign_holds(l)) {
+			foreign_last = ol_now_ms();
+			if (foreign_first == 0)
+				foreign_first = foreign_last;
 		}
 		fresh = 0;
 		why = "another program holding the device";
